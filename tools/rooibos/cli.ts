@@ -1,0 +1,78 @@
+// npm run test:brs: builds the Rooibos test package, runs it in the simulator, writes JUnit XML.
+import { parseArgs } from "node:util";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { buildPackage } from "../build/bsc.ts";
+import { Simulator } from "../sim/simulator.ts";
+import { toJUnitXml } from "./junit.ts";
+import { runRooibosPackage } from "./run.ts";
+
+const USAGE = `Usage: npm run test:brs [-- options]
+
+Builds the Rooibos test package (bsconfig.tests.json -> out/tests.zip), runs it in the
+simulator, prints the Rooibos report and writes JUnit XML.
+
+Options:
+  --zip <path>      run this test package instead of building one
+  --timeout <s>     give up after this many seconds (default 300)
+  --junit <path>    where to write JUnit XML (default out/junit/rooibos.xml)
+  --verbose         stream the whole console, not only the report
+  -h, --help        show this help
+
+Fails (exit 1) on a build problem, a failed or crashed test, a missing report, zero tests
+executed, a crash of the app, or a timeout. The last line is "rooibos: N passed, N failed".`;
+
+const { values } = parseArgs({
+    options: {
+        zip: { type: "string" },
+        timeout: { type: "string", default: "300" },
+        junit: { type: "string", default: "out/junit/rooibos.xml" },
+        verbose: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+    },
+});
+if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+}
+
+function finish(passed: number, failed: number, reason: string): never {
+    console.log(`rooibos: ${reason}`);
+    console.log(`rooibos: ${passed} passed, ${failed} failed`);
+    process.exit(failed > 0 || passed === 0 ? 1 : 0);
+}
+
+let zip = values.zip;
+if (!zip) {
+    const build = await buildPackage("bsconfig.tests.json");
+    if (!build.ok) finish(0, 1, `test package did not build (${build.problems.length} problem(s))`);
+    zip = build.outFile;
+}
+
+const simulator = await Simulator.launch();
+let run;
+try {
+    let inReport = false;
+    run = await runRooibosPackage(simulator, zip, {
+        timeoutMs: Number(values.timeout) * 1000,
+        onLine: (line) => {
+            if (line.includes("[START TEST REPORT]")) inReport = true;
+            if (values.verbose || inReport) console.log(line);
+            if (line.includes("[END TEST REPORT]")) inReport = false;
+        },
+    });
+} finally {
+    await simulator.close();
+}
+
+if (!run.ok && !values.verbose) {
+    console.log("---- last console lines ----");
+    for (const line of run.lines.slice(-30)) console.log(line);
+}
+if (run.report) {
+    await mkdir(dirname(values.junit), { recursive: true });
+    await writeFile(values.junit, toJUnitXml(run.report));
+}
+const totals = run.report?.totals;
+const failed = totals ? totals.failed + totals.crashed : 0;
+finish(totals?.passed ?? 0, run.ok ? failed : Math.max(1, failed), run.reason);

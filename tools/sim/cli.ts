@@ -1,0 +1,70 @@
+// npm run sim -- <zip> [--timeout <s>] [--until <regex>]
+// Runs a channel package in the simulator, streams its console, exits 0 only on a normal exit or a match.
+import { parseArgs } from "node:util";
+import { existsSync } from "node:fs";
+import { Simulator } from "./simulator.ts";
+
+const USAGE = `Usage: npm run sim -- <package.zip> [options]
+
+Runs a Roku channel package in brs-engine + brs-scenegraph inside headless Chromium and
+streams the channel's console to stdout.
+
+Options:
+  --timeout <s>     give up after this many seconds (default 60); exit code 3
+  --until <regex>   end successfully as soon as a console line matches (JavaScript regex)
+  --headed          show the browser window (needs a display)
+  -h, --help        show this help
+
+Exit codes: 0 the channel exited normally (EXIT_USER_NAV) or --until matched;
+            1 the channel crashed or failed to compile; 2 bad usage; 3 timeout.`;
+
+function fail(message: string, code: number): never {
+    console.error(`sim: ${message}`);
+    process.exit(code);
+}
+
+const { values, positionals } = (() => {
+    try {
+        return parseArgs({
+            allowPositionals: true,
+            options: {
+                timeout: { type: "string", default: "60" },
+                until: { type: "string" },
+                headed: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        });
+    } catch (error) {
+        return fail(`${(error as Error).message}\n\n${USAGE}`, 2);
+    }
+})();
+
+if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+}
+const zip = positionals[0];
+if (!zip || positionals.length > 1) fail(`expected exactly one package path\n\n${USAGE}`, 2);
+if (!existsSync(zip)) fail(`no such package: ${zip}`, 2);
+const timeoutSeconds = Number(values.timeout);
+if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) fail(`--timeout must be a positive number of seconds`, 2);
+let until: RegExp | undefined;
+try {
+    until = values.until === undefined ? undefined : new RegExp(values.until);
+} catch (error) {
+    fail(`--until is not a valid regex: ${(error as Error).message}`, 2);
+}
+
+const simulator = await Simulator.launch({ headed: values.headed }).catch((error: Error) => fail(error.message, 1));
+try {
+    const result = await simulator.run(zip, {
+        timeoutMs: timeoutSeconds * 1000,
+        until,
+        onLine: (line) => console.log(line),
+    });
+    const code = { exited: 0, matched: 0, crashed: 1, timeout: 3 }[result.outcome];
+    console.error(`sim: ${result.outcome}: ${result.reason}`);
+    process.exitCode = code;
+} finally {
+    await simulator.close();
+}

@@ -1,0 +1,169 @@
+// Runs channel packages in brs-engine + brs-scenegraph inside headless Chromium.
+// One browser per Simulator (start-up paid once); each run gets a fresh page and engine.
+import { chromium, type Browser, type Page } from "playwright-core";
+import { startStaticServer, type StaticServer } from "./static-server.ts";
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+const CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+];
+
+export type RunOutcome = "exited" | "matched" | "crashed" | "timeout";
+
+export interface RunOptions {
+    /** Give up after this long (milliseconds). */
+    timeoutMs: number;
+    /** End the run successfully as soon as a console line matches. */
+    until?: RegExp;
+    /** Receives every console line of the channel as it arrives. */
+    onLine?: (line: string) => void;
+}
+
+export interface RunResult {
+    outcome: RunOutcome;
+    /** The engine's exit reason (EXIT_USER_NAV, EXIT_BRIGHTSCRIPT_CRASH, ...) when the app closed. */
+    exitReason?: string;
+    /** One line saying why the run ended. */
+    reason: string;
+    lines: string[];
+    durationMs: number;
+}
+
+export interface SimulatorOptions {
+    headed?: boolean;
+    /** Size of tmp:/ and cachefs:/ in bytes. */
+    volumeBytes?: number;
+}
+
+/** Splits a stream of text into lines, keeping a trailing partial line until it completes. */
+class LineSplitter {
+    private pending = "";
+    constructor(private readonly emit: (line: string) => void) {}
+    push(text: string): void {
+        const parts = (this.pending + text).split(/\r?\n/);
+        this.pending = parts.pop() ?? "";
+        for (const part of parts) this.emit(part);
+    }
+    flush(): void {
+        if (this.pending !== "") this.emit(this.pending);
+        this.pending = "";
+    }
+}
+
+export class Simulator {
+    private constructor(
+        private readonly browser: Browser,
+        readonly server: StaticServer,
+        private readonly options: SimulatorOptions
+    ) {}
+
+    static async launch(options: SimulatorOptions = {}, server?: StaticServer): Promise<Simulator> {
+        const staticServer = server ?? (await startStaticServer());
+        try {
+            const browser = await chromium.launch({
+                executablePath: CHROMIUM_PATH,
+                headless: !options.headed,
+                args: CHROMIUM_ARGS,
+            });
+            return new Simulator(browser, staticServer, options);
+        } catch (error) {
+            await staticServer.close();
+            throw new Error(`cannot start Chromium at ${CHROMIUM_PATH}: ${(error as Error).message.split("\n")[0]}`);
+        }
+    }
+
+    /** Runs one package until it exits, a line matches `until`, or the timeout passes. */
+    async run(zipPath: string, options: RunOptions): Promise<RunResult> {
+        const started = Date.now();
+        const zipRoute = `/run-${started}-${Math.random().toString(36).slice(2)}.zip`;
+        this.server.routes.set(zipRoute, zipPath);
+        const page = await this.browser.newPage();
+        try {
+            return await this.runInPage(page, zipRoute, options, started);
+        } finally {
+            this.server.routes.delete(zipRoute);
+            await page.close().catch(() => undefined);
+        }
+    }
+
+    private async runInPage(page: Page, zipRoute: string, options: RunOptions, started: number): Promise<RunResult> {
+        const lines: string[] = [];
+        let settle: (result: Omit<RunResult, "lines" | "durationMs">) => void = () => undefined;
+        const ended = new Promise<Omit<RunResult, "lines" | "durationMs">>((resolve) => (settle = resolve));
+
+        const onLine = (line: string): void => {
+            lines.push(line);
+            options.onLine?.(line);
+            if (options.until?.test(line)) {
+                settle({ outcome: "matched", reason: `matched ${options.until}: ${line.trim()}` });
+            }
+        };
+        const splitter = new LineSplitter(onLine);
+
+        await page.exposeFunction("simEvent", (type: string, data: string) => {
+            if (type === "message" || type === "debug") {
+                splitter.push(messageText(data));
+            } else if (type === "error") {
+                splitter.push(`[engine error] ${data}\n`);
+            } else if (type === "closed") {
+                splitter.flush();
+                const exitReason = data.replace(/^"|"$/g, "");
+                const normal = exitReason === "EXIT_USER_NAV";
+                settle({
+                    outcome: normal ? "exited" : "crashed",
+                    exitReason,
+                    reason: normal ? "the channel exited normally" : `the channel stopped: ${exitReason}${lastError(lines)}`,
+                });
+            }
+        });
+        page.on("pageerror", (error) => splitter.push(`[page error] ${error.message}\n`));
+        await page.addInitScript((config) => {
+            (window as unknown as { simConfig: unknown }).simConfig = config;
+        }, { tmpVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024, cacheFSVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024 });
+
+        await page.goto(`${this.server.origin}/index.html`);
+        await page.evaluate(`window.simRun(${JSON.stringify(zipRoute)}, "app.zip")`);
+
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<Omit<RunResult, "lines" | "durationMs">>((resolve) => {
+            timer = setTimeout(
+                () => resolve({ outcome: "timeout", reason: `timed out after ${options.timeoutMs / 1000} s` }),
+                options.timeoutMs
+            );
+        });
+        const result = await Promise.race([ended, timeout]);
+        clearTimeout(timer);
+        splitter.flush();
+        return { ...result, lines, durationMs: Date.now() - started };
+    }
+
+    async close(): Promise<void> {
+        await this.browser.close().catch(() => undefined);
+        await this.server.close();
+    }
+}
+
+/** Text of an engine message event: either plain text or a `{level, content}` record. */
+function messageText(data: string): string {
+    if (!data.startsWith("{")) return data;
+    try {
+        const parsed = JSON.parse(data) as { content?: unknown };
+        return typeof parsed.content === "string" ? parsed.content : data;
+    } catch {
+        return data;
+    }
+}
+
+/** The engine's first error line (compile error, runtime error location), to make a crash reason specific. */
+function lastError(lines: string[]): string {
+    const error = lines.find((line) => /Syntax Error|compile error|^pkg:\/\S+\(\d+/.test(line));
+    return error ? ` (${error.trim()})` : "";
+}
