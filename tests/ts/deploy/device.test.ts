@@ -1,14 +1,18 @@
 // make deploy / make test-device against a local stand-in that speaks a Roku's protocols.
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { followConsole, sideload, targetFromEnvironment } from "../../../tools/deploy/device.ts";
 import { startFakeRoku, type FakeRoku } from "../support/fake-roku.ts";
+import { zipFixtureChannel } from "../support/fixture-channels.ts";
 
 const recorded = (name: string) => readFileSync(`tests/fixtures/rooibos/${name}.log`, "utf8").split("\n");
-const ZIP = "tests/fixtures/harness/tiny-channel.zip";
+let ZIP = "";
 const rokus: FakeRoku[] = [];
+before(async () => {
+    ZIP = await zipFixtureChannel("exits");
+});
 after(async () => {
     await Promise.all(rokus.map((roku) => roku.close()));
 });
