@@ -30,6 +30,9 @@ export interface RooibosReport {
 
 const STATUS: Record<string, TestStatus> = { PASS: "pass", FAIL: "fail", CRASH: "crash", IGNORED: "ignored" };
 const TEST_LINE = /^\s*[-|]\s*\|--(.*?)\s*:?\s*\.{2,}(PASS|FAIL|CRASH|IGNORED)\s*\((-?\d+)ms\)\s*$/;
+/** A parameterised test: its name line has no status; one status line per parameter set follows. */
+const PARAMS_HEADER_LINE = /^\s*[-|]\s*\|--(.*?)\s*:\s*$/;
+const PARAMS_LINE = /^\s*\|\s{3}\|--\[/;
 const SUITE_LINE = /^\s{1,2}(\S.*?)\s+(file:\/\/\S+:\d+)\s*$/;
 const GROUP_LINE = /^\s*\|-(?!-)(.*)$/;
 const LOCATION_LINE = /^\s*\|\s+\|--Test\s*:\s*(file:\/\/\S+:\d+)\s*$/;
@@ -54,20 +57,31 @@ export function parseRooibosReport(lines: string[]): RooibosReport | undefined {
     let suite = "";
     let group = "";
     let current: TestCase | undefined;
+    let paramsHeader: { name: string; location: string } | undefined;
 
     for (const line of lines.slice(start + 1, end)) {
         let match: RegExpMatchArray | null;
         if ((match = line.match(TEST_LINE))) {
+            const isParams = paramsHeader !== undefined && PARAMS_LINE.test(line);
+            if (!isParams) paramsHeader = undefined;
             current = {
                 suite,
                 group,
-                name: match[1] ?? "",
+                name: paramsHeader ? `${paramsHeader.name} ${match[1] ?? ""}` : (match[1] ?? ""),
                 status: STATUS[match[2] ?? ""] ?? "fail",
                 durationMs: Number(match[3]),
-                location: "",
+                location: paramsHeader?.location ?? "",
                 details: [],
             };
             tests.push(current);
+        } else if ((match = line.match(PARAMS_HEADER_LINE))) {
+            paramsHeader = { name: match[1] ?? "", location: "" };
+            current = undefined;
+        } else if (paramsHeader && !current && (match = line.match(LOCATION_LINE))) {
+            paramsHeader.location = match[1] ?? "";
+            // Verbose lines name each parameter set "<test> <index>"; keep the test's own name.
+            const full = fullNames.get(paramsHeader.location)?.replace(/ \d+$/, "");
+            if (full?.startsWith(paramsHeader.name.replace(/\.+$/, ""))) paramsHeader.name = full;
         } else if (current && (match = line.match(LOCATION_LINE))) {
             current.location = match[1] ?? "";
             current.name = fullNames.get(current.location) ?? current.name;
@@ -76,6 +90,7 @@ export function parseRooibosReport(lines: string[]): RooibosReport | undefined {
         } else if ((match = line.match(GROUP_LINE))) {
             group = (match[1] ?? "").trim();
             current = undefined;
+            paramsHeader = undefined;
         } else if ((match = line.match(TOTAL_LINE))) {
             totals[(match[1] ?? "").toLowerCase()] = Number(match[2]);
         } else if (/^\s*RESULT:\s*(Success|Fail)/.test(line)) {

@@ -88,3 +88,20 @@ describe("toJUnitXml", () => {
         assert.match(toJUnitXml(crashing), /<error message="Message: &apos;Dot&apos; Operator/);
     });
 });
+
+describe("parameterised tests", () => {
+    it("names each parameter set after its test and counts it", () => {
+        const report = parseRooibosReport(recorded("params"));
+        assert.ok(report);
+        assert.equal(judgeReport(report).ok, true);
+        const sets = report.tests.filter((test) => test.name.startsWith("keeps HTTP/1.1 connections alive unless told to close ["));
+        assert.deepEqual(sets.map((test) => test.name.slice(test.name.indexOf("["))), [
+            '["HTTP/1.1",null,true]',
+            '["HTTP/1.1","close",false]',
+            '["HTTP/1.1","keep-alive, Close",false]',
+            '["HTTP/1.0",null,false]',
+            '["HTTP/1.0","Keep-Alive",true]',
+        ]);
+        assert.ok(sets.every((test) => test.location.endsWith("RequestHead.spec.bs:68")));
+    });
+});
