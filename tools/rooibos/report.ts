@@ -29,7 +29,7 @@ export interface RooibosReport {
 }
 
 const STATUS: Record<string, TestStatus> = { PASS: "pass", FAIL: "fail", CRASH: "crash", IGNORED: "ignored" };
-const TEST_LINE = /^\s*[-|]\s*\|--(.*?)\s*:?\s*\.{2,}(PASS|FAIL|CRASH|IGNORED)\s*\((-?\d+)ms\)\s*$/;
+const TEST_LINE = /^\s*[-|]\s*\|--(.*?)\s*:?\s*\.+(PASS|FAIL|CRASH|IGNORED)\s*\((-?\d+)ms\)\s*$/;
 /** A parameterised test: its name line has no status; one status line per parameter set follows. */
 const PARAMS_HEADER_LINE = /^\s*[-|]\s*\|--(.*?)\s*:\s*$/;
 const PARAMS_LINE = /^\s*\|\s{3}\|--\[/;

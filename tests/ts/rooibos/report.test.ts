@@ -105,3 +105,15 @@ describe("parameterised tests", () => {
         assert.ok(sets.every((test) => test.location.endsWith("RequestHead.spec.bs:68")));
     });
 });
+
+describe("status lines", () => {
+    it("reads a name that fills the line up to a single dot", () => {
+        const lines = recorded("pass").map((line) =>
+            line.includes("joins the title and version :") ? "  | |--answers pre-flights and marks answers when enabled : .PASS (4ms)" : line
+        );
+        const report = parseRooibosReport(lines);
+        assert.equal(report?.tests.length, 4);
+        assert.equal(report?.tests[0]?.durationMs, 4, "the edited line was read as the first test");
+        assert.equal(judgeReport(report).ok, true);
+    });
+});
