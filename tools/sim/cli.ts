@@ -3,6 +3,8 @@
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
 import { Simulator } from "./simulator.ts";
+import { parsePortMap } from "../bridge/attach.ts";
+import type { BridgeOptions } from "../bridge/bridge-server.ts";
 
 const USAGE = `Usage: npm run sim -- <package.zip> [options]
 
@@ -13,6 +15,13 @@ Options:
   --timeout <s>     give up after this many seconds (default 60); exit code 3
   --until <regex>   end successfully as soon as a console line matches (JavaScript regex)
   --headed          show the browser window (needs a display)
+  --bridge          real sockets and background roUrlTransfer through the network bridge
+                    (docs/bridge.md); without it roStreamSocket is the engine's mock
+  --port-map <map>  with the bridge: channel ports to host ports on 127.0.0.1, e.g.
+                    7010:17010,7011:0 (0 = any free port; the port used is printed).
+                    Unmapped ports listen on the same number. Implies --bridge.
+  --send-buffer <bytes>  bridge send buffer per socket (default 16384); implies --bridge
+  --engine-url-transfer  with the bridge, keep the engine's own roUrlTransfer
   -h, --help        show this help
 
 Exit codes: 0 the channel exited normally (EXIT_USER_NAV) or --until matched;
@@ -31,6 +40,10 @@ const { values, positionals } = (() => {
                 timeout: { type: "string", default: "60" },
                 until: { type: "string" },
                 headed: { type: "boolean", default: false },
+                bridge: { type: "boolean", default: false },
+                "port-map": { type: "string" },
+                "send-buffer": { type: "string" },
+                "engine-url-transfer": { type: "boolean", default: false },
                 help: { type: "boolean", short: "h", default: false },
             },
         });
@@ -55,7 +68,30 @@ try {
     fail(`--until is not a valid regex: ${(error as Error).message}`, 2);
 }
 
-const simulator = await Simulator.launch({ headed: values.headed }).catch((error: Error) => fail(error.message, 1));
+function bridgeOptions(): BridgeOptions | undefined {
+    const wanted = values.bridge || values["port-map"] !== undefined || values["send-buffer"] !== undefined;
+    if (!wanted) return undefined;
+    const sendBufferBytes = values["send-buffer"] === undefined ? undefined : Number(values["send-buffer"]);
+    if (sendBufferBytes !== undefined && !(Number.isInteger(sendBufferBytes) && sendBufferBytes > 0)) {
+        fail("--send-buffer must be a positive number of bytes", 2);
+    }
+    let portMap: Map<number, number> | undefined;
+    try {
+        portMap = values["port-map"] === undefined ? undefined : parsePortMap(values["port-map"]);
+    } catch (error) {
+        fail((error as Error).message, 2);
+    }
+    return {
+        portMap,
+        sendBufferBytes,
+        urlTransfer: !values["engine-url-transfer"],
+        onListen: (channelPort, hostPort) => console.error(`sim: channel port ${channelPort} listens on 127.0.0.1:${hostPort}`),
+    };
+}
+
+const simulator = await Simulator.launch({ headed: values.headed, bridge: bridgeOptions() }).catch((error: Error) =>
+    fail(error.message, 1)
+);
 try {
     const result = await simulator.run(zip, {
         timeoutMs: timeoutSeconds * 1000,

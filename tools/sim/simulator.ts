@@ -2,6 +2,8 @@
 // One browser per Simulator (start-up paid once); each run gets a fresh page and engine.
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startStaticServer, type StaticServer } from "./static-server.ts";
+import { attachBridge } from "../bridge/attach.ts";
+import type { Bridge, BridgeOptions } from "../bridge/bridge-server.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -41,7 +43,15 @@ export interface SimulatorOptions {
     headed?: boolean;
     /** Size of tmp:/ and cachefs:/ in bytes. */
     volumeBytes?: number;
+    /**
+     * Real sockets and background roUrlTransfer through the network bridge (docs/bridge.md).
+     * `true` uses the defaults; off by default, which keeps the engine's own objects.
+     */
+    bridge?: boolean | BridgeOptions;
 }
+
+/** A console line the bridge's worker side prints when the bridge is dead or stuck. */
+const BRIDGE_FATAL = /\[bridge\] FATAL: .*/;
 
 /** Splits a stream of text into lines, keeping a trailing partial line until it completes. */
 class LineSplitter {
@@ -62,18 +72,27 @@ export class Simulator {
     private constructor(
         private readonly browser: Browser,
         readonly server: StaticServer,
-        private readonly options: SimulatorOptions
+        private readonly options: SimulatorOptions,
+        /** The network bridge, when launched with `bridge`. */
+        readonly bridge?: Bridge
     ) {}
 
     static async launch(options: SimulatorOptions = {}, server?: StaticServer): Promise<Simulator> {
         const staticServer = server ?? (await startStaticServer());
+        let bridge: Bridge | undefined;
+        try {
+            if (options.bridge) bridge = attachBridge(staticServer, options.bridge === true ? {} : options.bridge);
+        } catch (error) {
+            if (!server) await staticServer.close();
+            throw error;
+        }
         try {
             const browser = await chromium.launch({
                 executablePath: CHROMIUM_PATH,
                 headless: !options.headed,
                 args: CHROMIUM_ARGS,
             });
-            return new Simulator(browser, staticServer, options);
+            return new Simulator(browser, staticServer, options, bridge);
         } catch (error) {
             await staticServer.close();
             throw new Error(`cannot start Chromium at ${CHROMIUM_PATH}: ${(error as Error).message.split("\n")[0]}`);
@@ -91,6 +110,7 @@ export class Simulator {
         } finally {
             this.server.routes.delete(zipRoute);
             await page.close().catch(() => undefined);
+            this.bridge?.closeAll();
         }
     }
 
@@ -105,6 +125,8 @@ export class Simulator {
             if (options.until?.test(line)) {
                 settle({ outcome: "matched", reason: `matched ${options.until}: ${line.trim()}` });
             }
+            const bridgeFailure = BRIDGE_FATAL.exec(line);
+            if (bridgeFailure) settle({ outcome: "crashed", reason: `network bridge failure: ${bridgeFailure[0]}` });
         };
         const splitter = new LineSplitter(onLine);
 
@@ -146,6 +168,7 @@ export class Simulator {
     }
 
     async close(): Promise<void> {
+        this.bridge?.closeAll();
         await this.browser.close().catch(() => undefined);
         await this.server.close();
     }

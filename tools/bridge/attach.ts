@@ -1,0 +1,35 @@
+// Installs the bridge into a simulator's static server: the worker gets a /brs-sg.js wrapper that
+// loads the real SceneGraph bundle and then the bridge extension, and /bridge/ calls reach Node.
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { StaticServer } from "../sim/static-server.ts";
+import { Bridge, BRIDGE_PREFIX, type BridgeOptions } from "./bridge-server.ts";
+
+const workerDir = join(dirname(fileURLToPath(import.meta.url)), "worker");
+
+export function attachBridge(server: StaticServer, options: BridgeOptions = {}): Bridge {
+    if (!server.handlers) throw new Error("the bridge needs a static server from startStaticServer (no request handlers here)");
+    const realSceneGraph = server.routes.get("/brs-sg.js");
+    if (!realSceneGraph) throw new Error("the static server has no /brs-sg.js route to wrap");
+    const bridge = new Bridge(options);
+    server.routes.set("/brs-sg.real.js", realSceneGraph);
+    server.routes.set("/brs-sg.js", join(workerDir, "brs-sg-bridge.js"));
+    server.routes.set("/brs-bridge-ext.js", join(workerDir, "brs-bridge-ext.js"));
+    server.handlers.set(BRIDGE_PREFIX, (req, res) => bridge.handle(req, res));
+    return bridge;
+}
+
+/** Parses a CLI port map like "7010:17010,7011:0" (channel:host; 0 = any free port). */
+export function parsePortMap(text: string): Map<number, number> {
+    const map = new Map<number, number>();
+    for (const pair of text.split(",").filter((part) => part.trim() !== "")) {
+        const match = /^\s*(\d{1,5})\s*:\s*(\d{1,5})\s*$/.exec(pair);
+        const channel = Number(match?.[1]);
+        const host = Number(match?.[2]);
+        if (!match || channel < 1 || channel > 65535 || host > 65535) {
+            throw new Error(`bad port mapping "${pair}" (expected channelPort:hostPort, host 0 = any free port)`);
+        }
+        map.set(channel, host);
+    }
+    return map;
+}

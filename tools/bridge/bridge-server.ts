@@ -1,0 +1,338 @@
+// The Node half of the network bridge: answers the worker's synchronous XHRs under /bridge/
+// (same origin as the simulator page) with real sockets and real HTTP transfers on loopback.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ERRNO } from "./errno.ts";
+import { BridgedSocket, type SocketState } from "./sockets.ts";
+import { Transfer, type TransferProgress, type TransferRequest } from "./transfers.ts";
+
+export const BRIDGE_PREFIX = "/bridge/";
+
+export interface BridgeOptions {
+    /** Send buffer per socket in bytes (default 16 KiB): larger sends are accepted partially. */
+    sendBufferBytes?: number;
+    /** Receive queue per socket before the bridge stops reading from the peer (default 256 KiB). */
+    receiveBufferBytes?: number;
+    /** Channel port → host port on 127.0.0.1; 0 picks a free port (read it with `listenerPort`). */
+    portMap?: Map<number, number> | Record<number, number>;
+    /** Serve roUrlTransfer through the bridge (default true); false keeps the engine's own. */
+    urlTransfer?: boolean;
+    /** How long the worker waits for one bridge call before failing the run (default 15 s). */
+    requestTimeoutMs?: number;
+    /** Let bridged roUrlTransfer reach non-loopback hosts (default false). */
+    allowRemote?: boolean;
+    /** Called when the channel listens (channel port → host port on 127.0.0.1). */
+    onListen?: (channelPort: number, hostPort: number) => void;
+}
+
+/** How a test can make the bridge misbehave. */
+export type BridgeFault = "none" | "dead" | "stuck";
+
+const MASK_READABLE = 1;
+const MASK_WRITABLE = 2;
+const MASK_EXCEPTION = 4;
+const HOLD_MAX_MS = 50;
+const PULL_MAX_BYTES = 4 * 1024 * 1024;
+
+interface PollRequest {
+    /** [socket id, interest mask] pairs. */
+    s?: [number, number][];
+    /** Transfer ids. */
+    t?: number[];
+}
+
+export class Bridge {
+    private readonly sockets = new Map<number, BridgedSocket>();
+    private readonly transfers = new Map<number, Transfer>();
+    private readonly listeners = new Map<number, number>();
+    private readonly listenerWaiters: Array<() => void> = [];
+    private changeWaiters: Array<() => void> = [];
+    private readonly stuck = new Set<ServerResponse>();
+    private nextId = 1;
+    private fault: BridgeFault = "none";
+    readonly portMap: Map<number, number>;
+    readonly options: Required<Omit<BridgeOptions, "portMap" | "onListen">>;
+    private readonly onListen?: (channelPort: number, hostPort: number) => void;
+
+    constructor(options: BridgeOptions = {}) {
+        this.options = {
+            sendBufferBytes: options.sendBufferBytes ?? 16 * 1024,
+            receiveBufferBytes: options.receiveBufferBytes ?? 256 * 1024,
+            urlTransfer: options.urlTransfer ?? true,
+            requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+            allowRemote: options.allowRemote ?? false,
+        };
+        this.onListen = options.onListen;
+        const map = options.portMap ?? new Map<number, number>();
+        this.portMap = map instanceof Map ? new Map(map) : new Map(Object.entries(map).map(([k, v]) => [Number(k), v]));
+    }
+
+    /** Host port a channel port listens on once the channel has called Listen. */
+    listenerPort(channelPort: number): number | undefined {
+        return this.listeners.get(channelPort);
+    }
+
+    /** Resolves with the host port once the channel listens on `channelPort`. */
+    async waitForListener(channelPort: number, timeoutMs = 30_000): Promise<number> {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+            const port = this.listeners.get(channelPort);
+            if (port !== undefined) return port;
+            const left = deadline - Date.now();
+            if (left <= 0) throw new Error(`the channel did not listen on port ${channelPort} within ${timeoutMs} ms`);
+            await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, Math.min(left, 1000));
+                this.listenerWaiters.push(() => {
+                    clearTimeout(timer);
+                    resolve();
+                });
+            });
+        }
+    }
+
+    setFault(fault: BridgeFault): void {
+        this.fault = fault;
+        if (fault === "none") this.releaseStuck();
+    }
+
+    /** Counts of live objects, for tests that check everything was closed. */
+    counts(): { sockets: number; transfers: number } {
+        return { sockets: this.sockets.size, transfers: this.transfers.size };
+    }
+
+    /** Closes every socket and transfer (end of a run). */
+    closeAll(): void {
+        for (const socket of this.sockets.values()) socket.destroy();
+        for (const transfer of this.transfers.values()) transfer.cancel();
+        this.sockets.clear();
+        this.transfers.clear();
+        this.listeners.clear();
+        this.releaseStuck();
+        this.notifyChange();
+    }
+
+    /** Request handler for paths under /bridge/. */
+    handle(req: IncomingMessage, res: ServerResponse): void {
+        if (this.fault === "dead") {
+            req.socket.destroy();
+            return;
+        }
+        if (this.fault === "stuck") {
+            this.stuck.add(res);
+            return;
+        }
+        readBody(req)
+            .then((body) => this.dispatch(new URL(req.url ?? "/", "http://bridge"), body, res))
+            .catch((error: Error) => sendJson(res, { error: error.message }, 500));
+    }
+
+    private releaseStuck(): void {
+        for (const res of this.stuck) res.destroy();
+        this.stuck.clear();
+    }
+
+    private notifyChange = (): void => {
+        const waiters = this.changeWaiters;
+        this.changeWaiters = [];
+        for (const wake of waiters) wake();
+    };
+
+    private async dispatch(url: URL, body: Buffer, res: ServerResponse): Promise<void> {
+        const op = url.pathname.slice(BRIDGE_PREFIX.length);
+        const q = url.searchParams;
+        const id = Number(q.get("id") ?? 0);
+        switch (op) {
+            case "hello":
+                return sendJson(res, {
+                    urlTransfer: this.options.urlTransfer,
+                    requestTimeoutMs: this.options.requestTimeoutMs,
+                    holdMaxMs: HOLD_MAX_MS,
+                });
+            case "sock/new":
+                return sendJson(res, { id: this.newSocket().id });
+            case "sock/listen":
+                return sendJson(res, await this.listen(id, Number(q.get("port")), Number(q.get("backlog") ?? 1)));
+            case "sock/accept":
+                return sendJson(res, this.accept(id));
+            case "sock/connect":
+                return sendJson(res, this.connect(id, q.get("host") ?? "", Number(q.get("port"))));
+            case "sock/send": {
+                const socket = this.socket(id);
+                if (!socket) return sendJson(res, { n: -1, errno: ERRNO.EBADF });
+                return sendJson(res, { ...socket.send(body), state: socket.state() });
+            }
+            case "sock/recv":
+                return this.receive(id, Number(q.get("max") ?? 0), res);
+            case "sock/opt":
+                return sendJson(res, this.setOptions(id, q));
+            case "sock/close":
+                this.closeSocket(id);
+                return sendJson(res, { errno: ERRNO.OK });
+            case "poll":
+                return this.poll(JSON.parse(body.toString("utf8") || "{}") as PollRequest, Number(q.get("hold") ?? 0), res);
+            case "xfer/start":
+                return sendJson(res, { id: this.startTransfer(body) });
+            case "xfer/cancel":
+                this.transfers.get(id)?.cancel();
+                this.transfers.delete(id);
+                return sendJson(res, { ok: true });
+            default:
+                return sendJson(res, { error: `unknown bridge call ${op}` }, 404);
+        }
+    }
+
+    private socket(id: number): BridgedSocket | undefined {
+        return this.sockets.get(id);
+    }
+
+    private newSocket(): BridgedSocket {
+        const socket = new BridgedSocket(this.nextId++, this.options, this.notifyChange);
+        this.sockets.set(socket.id, socket);
+        return socket;
+    }
+
+    private async listen(id: number, channelPort: number, backlog: number): Promise<{ errno: number; hostPort?: number }> {
+        const socket = this.socket(id);
+        if (!socket) return { errno: ERRNO.EBADF };
+        if (!Number.isInteger(channelPort) || channelPort < 0 || channelPort > 65535) return { errno: ERRNO.EINVAL };
+        const hostPort = this.portMap.get(channelPort) ?? channelPort;
+        const errno = await socket.listen(hostPort, backlog);
+        if (errno !== ERRNO.OK) return { errno };
+        socket.channelPort = channelPort;
+        this.listeners.set(channelPort, socket.hostPort);
+        for (const wake of this.listenerWaiters.splice(0)) wake();
+        this.onListen?.(channelPort, socket.hostPort);
+        return { errno, hostPort: socket.hostPort };
+    }
+
+    private accept(id: number): { errno: number; id?: number; remote?: string; local?: string } {
+        const listener = this.socket(id);
+        if (!listener?.server) return { errno: ERRNO.EINVAL };
+        const stream = listener.takeAccepted();
+        if (!stream) return { errno: ERRNO.EAGAIN };
+        const socket = this.newSocket();
+        socket.attach(stream);
+        stream.resume();
+        return {
+            errno: ERRNO.OK,
+            id: socket.id,
+            remote: `${stream.remoteAddress ?? "127.0.0.1"}:${stream.remotePort ?? 0}`,
+            local: `127.0.0.1:${listener.channelPort}`,
+        };
+    }
+
+    private connect(id: number, host: string, channelPort: number): { errno: number } {
+        const socket = this.socket(id);
+        if (!socket) return { errno: ERRNO.EBADF };
+        // Loopback only: the device's own address is 127.0.0.1 here, and mapped ports apply.
+        if (host !== "127.0.0.1" && host !== "localhost" && host !== "0.0.0.0") return { errno: ERRNO.EHOSTUNREACH };
+        return { errno: socket.connect(this.listeners.get(channelPort) ?? this.portMap.get(channelPort) ?? channelPort) };
+    }
+
+    private receive(id: number, max: number, res: ServerResponse): void {
+        const socket = this.socket(id);
+        const { data, errno } = socket ? socket.receive(Math.max(0, max)) : { data: Buffer.alloc(0), errno: ERRNO.EBADF };
+        res.writeHead(200, {
+            "Content-Type": "application/octet-stream",
+            "Content-Length": data.length,
+            "X-Bridge-Errno": String(errno),
+            // The state after this receive saves the worker a round trip for IsReadable/IsException.
+            "X-Bridge-State": socket ? JSON.stringify(socket.state()) : "null",
+            "Cache-Control": "no-store",
+        }).end(data);
+    }
+
+    private setOptions(id: number, q: URLSearchParams): { errno: number } {
+        const socket = this.socket(id);
+        if (!socket) return { errno: ERRNO.EBADF };
+        if (q.has("noDelay")) socket.setNoDelay(q.get("noDelay") === "1");
+        if (q.has("keepAlive")) socket.setKeepAlive(q.get("keepAlive") === "1");
+        return { errno: ERRNO.OK };
+    }
+
+    private closeSocket(id: number): void {
+        const socket = this.socket(id);
+        if (!socket) return;
+        socket.close();
+        if (socket.server && this.listeners.get(socket.channelPort) === socket.hostPort) {
+            this.listeners.delete(socket.channelPort);
+        }
+        this.sockets.delete(id);
+    }
+
+    private startTransfer(body: Buffer): number {
+        const metaLength = body.readUInt32LE(0);
+        const spec = JSON.parse(body.subarray(4, 4 + metaLength).toString("utf8")) as TransferRequest;
+        const transfer = new Transfer(this.nextId++, spec, this.notifyChange, this.options.allowRemote);
+        this.transfers.set(transfer.id, transfer);
+        transfer.start(body.subarray(4 + metaLength));
+        return transfer.id;
+    }
+
+    /** Long poll: answers as soon as a watched socket matches its interest or a transfer has news. */
+    private async poll(request: PollRequest, holdMs: number, res: ServerResponse): Promise<void> {
+        const deadline = Date.now() + Math.min(Math.max(0, holdMs), HOLD_MAX_MS);
+        while (!this.pollReady(request) && Date.now() < deadline) {
+            await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, deadline - Date.now());
+                this.changeWaiters.push(() => {
+                    clearTimeout(timer);
+                    resolve();
+                });
+            });
+        }
+        const states: Record<number, SocketState | null> = {};
+        for (const [id] of request.s ?? []) states[id] = this.socket(id)?.state() ?? null;
+        const progress: TransferProgress[] = [];
+        const data: Buffer[] = [];
+        let budget = PULL_MAX_BYTES;
+        for (const id of request.t ?? []) {
+            const transfer = this.transfers.get(id);
+            if (!transfer) {
+                progress.push({ id, bytes: 0, done: true, code: -10001, reason: "unknown transfer" });
+                continue;
+            }
+            const pulled = transfer.pull(Math.max(1, budget));
+            budget -= pulled.data.length;
+            progress.push(pulled.progress);
+            data.push(pulled.data);
+            if (pulled.progress.done) this.transfers.delete(id);
+        }
+        sendFramed(res, { s: states, t: progress }, data);
+    }
+
+    private pollReady(request: PollRequest): boolean {
+        for (const [id, mask] of request.s ?? []) {
+            const state = this.socket(id)?.state();
+            if (!state) return true;
+            if (mask & MASK_READABLE && state.readable) return true;
+            if (mask & MASK_WRITABLE && state.writable) return true;
+            if (mask & MASK_EXCEPTION && state.exception) return true;
+        }
+        return (request.t ?? []).some((id) => this.transfers.get(id)?.hasNews() ?? true);
+    }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => resolve(Buffer.concat(chunks)));
+        req.on("error", reject);
+    });
+}
+
+function sendJson(res: ServerResponse, value: unknown, status = 200): void {
+    const body = Buffer.from(JSON.stringify(value));
+    res.writeHead(status, { "Content-Type": "application/json", "Content-Length": body.length, "Cache-Control": "no-store" });
+    res.end(body);
+}
+
+/** [u32 LE meta length][meta JSON][data...]: one round trip carries states and bytes. */
+function sendFramed(res: ServerResponse, meta: unknown, data: Buffer[]): void {
+    const metaBytes = Buffer.from(JSON.stringify(meta));
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(metaBytes.length, 0);
+    const body = Buffer.concat([head, metaBytes, ...data]);
+    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Cache-Control": "no-store" });
+    res.end(body);
+}

@@ -1,0 +1,670 @@
+// Worker side of the network bridge (plain JS, loaded with importScripts after brs-sg.js).
+// Replaces the engine's mock roStreamSocket with one backed by real TCP in the Node bridge, and
+// makes roUrlTransfer's Async* calls real background transfers. Every call to the bridge is a
+// synchronous XHR to /bridge/ on the page's origin (allowed in workers). Events reach message
+// ports through the port's callback hook (called by wait()/GetMessage()/PeekMessage()), and the
+// extension's tick hook (called before every statement) pulls downloads so target files grow.
+(function () {
+    "use strict";
+    const E = globalThis.brsEngine;
+    if (!E || !E.BrsObjects) {
+        postMessage("warning,[bridge] brsEngine exports not found; bridge not installed");
+        return;
+    }
+    const { Callable, StdlibArgument, ValueKind, Int32, BrsBoolean, BrsString, BrsInvalid, BrsComponent, BrsEvent } = E;
+    const BASE = new URL("/bridge/", self.location.href).href;
+    const PORT_KEY = "brs-bridge";
+    const TICK_PULL_MS = 20;
+    // A socket state this recent (from the last send/receive/poll) answers IsReadable & co.
+    const STATE_FRESH_MS = 5;
+    const FILE_FLUSH_MS = 50;
+    const FILE_FLUSH_BYTES = 1024 * 1024;
+
+    const ERR = { OK: 0, EAGAIN: 11, EFAULT: 14, EINVAL: 22, EDESTADDRREQ: 89, ECONNABORTED: 103, ECONNRESET: 104,
+        EISCONN: 106, ENOTCONN: 107, ECONNREFUSED: 111, EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115 };
+    const MASK = { R: 1, W: 2, X: 4 };
+
+    // ---- transport -------------------------------------------------------------------------
+
+    let dead = "";
+    let config = { urlTransfer: false, requestTimeoutMs: 15000, holdMaxMs: 50 };
+
+    /** Reports a broken bridge once and stops the interpreter: a run must fail, not hang. */
+    function fatal(message) {
+        if (!dead) {
+            dead = message;
+            postMessage(`error,[bridge] FATAL: ${message}`);
+        }
+        throw new Error(`[bridge] FATAL: ${dead}`);
+    }
+
+    function call(op, params, body, binary) {
+        if (dead) fatal(dead);
+        const query = params ? "?" + new URLSearchParams(params).toString() : "";
+        const xhr = new XMLHttpRequest();
+        const started = performance.now();
+        try {
+            xhr.open("POST", BASE + op + query, false);
+            xhr.timeout = config.requestTimeoutMs;
+            xhr.responseType = binary ? "arraybuffer" : "text";
+            xhr.send(body ?? null);
+        } catch (error) {
+            const waited = Math.round(performance.now() - started);
+            fatal(`bridge call ${op} failed after ${waited} ms (${error && error.name}: ${error && error.message}); the bridge is dead or stuck`);
+        }
+        if (xhr.status !== 200) fatal(`bridge call ${op} answered HTTP ${xhr.status}`);
+        return binary ? xhr : JSON.parse(xhr.responseText);
+    }
+
+    /** Sends the poll; answers socket states and transfer progress with the transfer bytes. */
+    function poll(sockets, transfers, holdMs) {
+        const body = JSON.stringify({ s: sockets, t: transfers });
+        const xhr = call("poll", { hold: String(Math.max(0, Math.round(holdMs))) }, body, true);
+        const bytes = new Uint8Array(xhr.response);
+        const metaLength = new DataView(xhr.response).getUint32(0, true);
+        const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + metaLength)));
+        return { meta, data: bytes.subarray(4 + metaLength) };
+    }
+
+    function framed(meta, payload) {
+        const metaBytes = new TextEncoder().encode(JSON.stringify(meta));
+        const out = new Uint8Array(4 + metaBytes.length + payload.length);
+        new DataView(out.buffer).setUint32(0, metaBytes.length, true);
+        out.set(metaBytes, 4);
+        out.set(payload, 4 + metaBytes.length);
+        return out;
+    }
+
+    try {
+        config = call("hello");
+    } catch (error) {
+        // Keep SceneGraph loading; the first socket or transfer call reports the failure.
+        postMessage(`warning,[bridge] not reachable at load: ${error.message}`);
+    }
+
+    // ---- message ports -----------------------------------------------------------------------
+
+    /** Objects (sockets, transfers) whose events go to a port, keyed on the port itself. */
+    function watchers(port) {
+        if (!port.__bridgeWatchers) {
+            port.__bridgeWatchers = new Set();
+            port.registerCallback(PORT_KEY, (interpreter, wait) => pollPort(port, wait));
+        }
+        return port.__bridgeWatchers;
+    }
+
+    function holdFor(wait) {
+        if (wait === undefined) return 0; // GetMessage/PeekMessage never block
+        return wait === 0 ? config.holdMaxMs : Math.min(wait, config.holdMaxMs);
+    }
+
+    /** The port's callback: returns the events that are due now (waiting briefly in the bridge). */
+    function pollPort(port, wait) {
+        const set = port.__bridgeWatchers;
+        if (!set || set.size === 0 || dead) return [];
+        const sockets = [];
+        const transfers = [];
+        for (const item of set) {
+            if (item instanceof BridgedSocket) {
+                const mask = item.interestMask();
+                if (mask && !item.eventQueued(port)) sockets.push([item.id, mask]);
+            } else if (item.active) {
+                transfers.push(item.id);
+            }
+        }
+        if (sockets.length === 0 && transfers.length === 0) return [];
+        const { meta, data } = poll(sockets, transfers, holdFor(wait));
+        const events = [];
+        for (const [id, mask] of sockets) {
+            const state = meta.s[id];
+            const socket = socketsById.get(id);
+            if (!socket) continue;
+            socket.remember(state);
+            if (state && socket.matches(state, mask)) events.push(socket.newEvent(port));
+        }
+        applyTransferProgress(meta.t, data);
+        return events;
+    }
+
+    // ---- roSocketEvent -------------------------------------------------------------------
+
+    class RoSocketEvent extends BrsEvent {
+        constructor(socketId) {
+            super("roSocketEvent");
+            this.socketId = socketId;
+            this.registerMethods({
+                ifSocketEvent: [
+                    new Callable("getSocketID", {
+                        signature: { args: [], returns: ValueKind.Int32 },
+                        impl: () => new Int32(this.socketId),
+                    }),
+                ],
+            });
+        }
+    }
+
+    // ---- roStreamSocket ------------------------------------------------------------------
+
+    const socketsById = new Map();
+
+    function fn(name, args, returns, impl) {
+        return new Callable(name, {
+            signature: { args: args.map(([n, kind, dflt]) => new StdlibArgument(n, kind, dflt)), returns },
+            impl,
+        });
+    }
+    const bool = (value) => BrsBoolean.from(!!value);
+    const int = (value) => new Int32(value);
+
+    function newSocketAddress(interpreter, text) {
+        const address = E.BrsObjects.get("roSocketAddress")(interpreter);
+        address.validateAddress(text);
+        return address;
+    }
+
+    class BridgedSocket extends BrsComponent {
+        constructor(id) {
+            super("roStreamSocket");
+            this.kind = ValueKind.Object;
+            this.id = id ?? call("sock/new").id;
+            this.errno = ERR.OK;
+            this.notify = { r: false, w: false, x: false };
+            this.options = { ttl: 64, reuseAddr: false, oobInline: false, sendBuf: 16384, rcvBuf: 262144,
+                sendTimeout: 0, rcvTimeout: 0, keepAlive: false, linger: 0, maxSeg: 1460, noDelay: false };
+            this.listening = false;
+            this.closed = false;
+            this.state = undefined;
+            this.lastEvent = undefined;
+            socketsById.set(this.id, this);
+            this.registerMethods(this.socketMethods());
+        }
+
+        toString() {
+            return "<Component: roStreamSocket>";
+        }
+        equalTo() {
+            return BrsBoolean.False;
+        }
+
+        // Non-blocking once a message port is set (ifSocketAsync); blocking without one.
+        get blocking() {
+            return !this.port;
+        }
+
+        interestMask() {
+            if (this.closed) return 0;
+            return (this.notify.r ? MASK.R : 0) | (this.notify.w ? MASK.W : 0) | (this.notify.x ? MASK.X : 0);
+        }
+        matches(state, mask) {
+            return (mask & MASK.R && state.readable) || (mask & MASK.W && state.writable) || (mask & MASK.X && state.exception);
+        }
+        /** One undelivered event per socket at a time: level-triggered without flooding the queue. */
+        eventQueued(port) {
+            return this.lastEvent !== undefined && port.messageQueue && port.messageQueue.includes(this.lastEvent);
+        }
+        newEvent() {
+            this.lastEvent = new RoSocketEvent(this.id);
+            return this.lastEvent;
+        }
+        remember(state) {
+            if (state) {
+                this.state = state;
+                this.stateAt = performance.now();
+            }
+        }
+        /** State for IsReadable & co: the one a send/receive/poll just returned, else a fresh query. */
+        current() {
+            if (this.state && performance.now() - this.stateAt < STATE_FRESH_MS) return this.state;
+            return this.refresh();
+        }
+        refresh(holdMs, mask) {
+            const { meta } = poll([[this.id, mask ?? 0]], [], holdMs ?? 0);
+            this.remember(meta.s[this.id]);
+            return this.state ?? { readable: false, writable: false, exception: true, rcv: 0, snd: 0, errno: ERR.ENOTCONN };
+        }
+        /** Blocking mode: waits in the bridge until `mask` holds, bounded by `timeoutSeconds` if set. */
+        waitFor(mask, timeoutSeconds) {
+            const deadline = timeoutSeconds > 0 ? performance.now() + timeoutSeconds * 1000 : Infinity;
+            for (;;) {
+                const state = this.refresh(config.holdMaxMs, mask);
+                if (this.matches(state, mask) || state.exception) return true;
+                if (performance.now() >= deadline) return false;
+            }
+        }
+
+        setPort(port) {
+            port.addReference();
+            if (this.port) {
+                this.port.removeReference();
+                watchers(this.port).delete(this);
+            }
+            this.port = port;
+            watchers(port).add(this);
+            return BrsInvalid.Instance;
+        }
+
+        sendBytes(bytes) {
+            let total = 0;
+            for (;;) {
+                const result = call("sock/send", { id: String(this.id) }, bytes.subarray(total));
+                this.errno = result.errno;
+                this.remember(result.state);
+                if (result.n > 0) total += result.n;
+                if (!this.blocking || total >= bytes.length) break;
+                if (result.errno !== ERR.OK && result.errno !== ERR.EAGAIN) break;
+                if (!this.waitFor(MASK.W, this.options.sendTimeout)) break;
+            }
+            if (total > 0) {
+                this.errno = ERR.OK;
+                return total;
+            }
+            return bytes.length === 0 ? 0 : -1;
+        }
+
+        receiveBytes(max) {
+            for (;;) {
+                const xhr = call("sock/recv", { id: String(this.id), max: String(Math.max(0, max)) }, null, true);
+                this.errno = Number(xhr.getResponseHeader("X-Bridge-Errno") ?? ERR.EINVAL);
+                this.remember(JSON.parse(xhr.getResponseHeader("X-Bridge-State") ?? "null"));
+                const data = new Uint8Array(xhr.response);
+                if (data.length > 0 || this.errno !== ERR.EAGAIN || !this.blocking) return data;
+                if (!this.waitFor(MASK.R, this.options.rcvTimeout)) return data;
+            }
+        }
+
+        doListen(backlog) {
+            const port = this.address ? this.address.port : 0;
+            const result = call("sock/listen", { id: String(this.id), port: String(port), backlog: String(backlog) });
+            this.errno = result.errno;
+            this.listening = result.errno === ERR.OK;
+            return this.listening;
+        }
+
+        doAccept(interpreter) {
+            for (;;) {
+                const result = call("sock/accept", { id: String(this.id) });
+                this.errno = result.errno;
+                if (result.errno === ERR.OK) {
+                    const socket = new BridgedSocket(result.id);
+                    socket.address = newSocketAddress(interpreter, result.local);
+                    socket.peer = newSocketAddress(interpreter, result.remote);
+                    return socket;
+                }
+                if (!this.blocking || result.errno !== ERR.EAGAIN) return BrsInvalid.Instance;
+                if (!this.waitFor(MASK.R, this.options.rcvTimeout)) return BrsInvalid.Instance;
+            }
+        }
+
+        doConnect() {
+            const target = this.sendTo;
+            if (!target) {
+                this.errno = ERR.EDESTADDRREQ;
+                return false;
+            }
+            const result = call("sock/connect", { id: String(this.id), host: target.hostIP, port: String(target.port) });
+            this.errno = result.errno;
+            if (this.blocking && result.errno === ERR.EINPROGRESS) {
+                this.waitFor(MASK.W | MASK.X, this.options.sendTimeout);
+                this.errno = this.state && this.state.exception ? this.state.errno : ERR.OK;
+            }
+            return this.errno === ERR.OK || this.errno === ERR.EINPROGRESS;
+        }
+
+        doClose() {
+            if (this.closed) return;
+            this.closed = true;
+            call("sock/close", { id: String(this.id) });
+            socketsById.delete(this.id);
+            if (this.port) watchers(this.port).delete(this);
+        }
+
+        setOption(name, value, remote) {
+            this.options[name] = value;
+            if (remote) call("sock/opt", { id: String(this.id), [name]: value ? "1" : "0" });
+            return BrsBoolean.True;
+        }
+
+        socketMethods() {
+            const K = ValueKind;
+            const errnoIs = (name, ...codes) => fn(name, [], K.Boolean, () => bool(codes.includes(this.errno)));
+            const getter = (name, key, kind) =>
+                fn(name, [], kind, () => (kind === K.Boolean ? bool(this.options[key]) : int(this.options[key])));
+            const setter = (name, key, kind, remote) =>
+                fn(name, [["value", kind]], K.Boolean, (_, value) =>
+                    this.setOption(key, kind === K.Boolean ? value.toBoolean() : value.getValue(), remote)
+                );
+            return {
+                ifSocketConnection: [
+                    fn("listen", [["backlog", K.Int32]], K.Boolean, (_, backlog) => bool(this.doListen(backlog.getValue()))),
+                    fn("isListening", [], K.Boolean, () => bool(this.listening && !this.closed)),
+                    fn("connect", [], K.Boolean, () => bool(this.doConnect())),
+                    fn("accept", [], K.Object, (interpreter) => this.doAccept(interpreter)),
+                    fn("isConnected", [], K.Boolean, () => bool(!this.closed && this.current().connected)),
+                ],
+                ifSocket: [
+                    fn("send", [["data", K.Object], ["startIndex", K.Int32], ["length", K.Int32]], K.Int32, (_, data, start, length) => {
+                        const elements = data.elements ?? new Uint8Array(0);
+                        const from = Math.max(0, start.getValue());
+                        const to = Math.min(elements.length, from + Math.max(0, length.getValue()));
+                        return int(this.sendBytes(elements.subarray(from, Math.max(from, to))));
+                    }),
+                    fn("sendStr", [["data", K.String]], K.Int32, (_, data) => int(this.sendBytes(new TextEncoder().encode(data.value)))),
+                    fn("receive", [["data", K.Object], ["startIndex", K.Int32], ["length", K.Int32]], K.Int32, (_, data, start, length) => {
+                        const bytes = this.receiveBytes(length.getValue());
+                        if (bytes.length === 0) return int(this.errno === ERR.OK ? 0 : -1);
+                        writeInto(data, Math.max(0, start.getValue()), bytes);
+                        return int(bytes.length);
+                    }),
+                    fn("receiveStr", [["length", K.Int32]], K.String, (_, length) =>
+                        new BrsString(new TextDecoder().decode(this.receiveBytes(length.getValue())))
+                    ),
+                    fn("close", [], K.Void, () => {
+                        this.doClose();
+                        return BrsInvalid.Instance;
+                    }),
+                    fn("setAddress", [["sockAddr", K.Object]], K.Boolean, (_, address) => {
+                        this.address = address;
+                        return BrsBoolean.True;
+                    }),
+                    fn("getAddress", [], K.Object, () => this.address ?? BrsInvalid.Instance),
+                    fn("setSendToAddress", [["sockAddr", K.Object]], K.Boolean, (_, address) => {
+                        this.sendTo = address;
+                        return BrsBoolean.True;
+                    }),
+                    fn("getSendToAddress", [], K.Object, () => this.sendTo ?? BrsInvalid.Instance),
+                    fn("getReceivedFromAddress", [], K.Object, () => this.peer ?? BrsInvalid.Instance),
+                    fn("getCountRcvBuf", [], K.Int32, () => int(this.current().rcv)),
+                    fn("getCountSendBuf", [], K.Int32, () => int(this.current().snd)),
+                    fn("status", [], K.Int32, () => int(this.errno)),
+                ],
+                ifSocketStatus: [
+                    errnoIs("eAgain", ERR.EAGAIN),
+                    errnoIs("eAlready", ERR.EALREADY),
+                    errnoIs("eBadAddr", ERR.EFAULT),
+                    errnoIs("eDestAddrReq", ERR.EDESTADDRREQ),
+                    errnoIs("eHostUnreach", ERR.EHOSTUNREACH),
+                    errnoIs("eInvalid", ERR.EINVAL),
+                    errnoIs("eInProgress", ERR.EINPROGRESS),
+                    errnoIs("eWouldBlock", ERR.EAGAIN),
+                    errnoIs("eSuccess", ERR.OK),
+                    errnoIs("eOK", ERR.OK, ERR.EAGAIN, ERR.EALREADY, ERR.EINPROGRESS),
+                ],
+                ifSocketConnectionStatus: [
+                    errnoIs("eConnAborted", ERR.ECONNABORTED),
+                    errnoIs("eConnRefused", ERR.ECONNREFUSED),
+                    errnoIs("eConnReset", ERR.ECONNRESET),
+                    errnoIs("eIsConn", ERR.EISCONN),
+                    errnoIs("eNotConn", ERR.ENOTCONN),
+                ],
+                ifSocketAsync: [
+                    fn("isReadable", [], K.Boolean, () => bool(this.current().readable)),
+                    fn("isWritable", [], K.Boolean, () => bool(this.current().writable)),
+                    fn("isException", [], K.Boolean, () => bool(this.current().exception)),
+                    fn("notifyReadable", [["enable", K.Boolean]], K.Void, (_, on) => this.setNotify("r", on)),
+                    fn("notifyWritable", [["enable", K.Boolean]], K.Void, (_, on) => this.setNotify("w", on)),
+                    fn("notifyException", [["enable", K.Boolean]], K.Void, (_, on) => this.setNotify("x", on)),
+                    fn("getID", [], K.Int32, () => int(this.id)),
+                ],
+                ifSocketOption: [
+                    getter("getTTL", "ttl", K.Int32),
+                    setter("setTTL", "ttl", K.Int32),
+                    getter("getReuseAddr", "reuseAddr", K.Boolean),
+                    setter("setReuseAddr", "reuseAddr", K.Boolean),
+                    getter("getOOBInline", "oobInline", K.Boolean),
+                    setter("setOOBInline", "oobInline", K.Boolean),
+                    getter("getSendBuf", "sendBuf", K.Int32),
+                    setter("setSendBuf", "sendBuf", K.Int32),
+                    getter("getRcvBuf", "rcvBuf", K.Int32),
+                    setter("setRcvBuf", "rcvBuf", K.Int32),
+                    getter("getSendTimeout", "sendTimeout", K.Int32),
+                    setter("setSendTimeout", "sendTimeout", K.Int32),
+                    getter("getReceiveTimeout", "rcvTimeout", K.Int32),
+                    setter("setReceiveTimeout", "rcvTimeout", K.Int32),
+                ],
+                ifSocketConnectionOption: [
+                    getter("getKeepAlive", "keepAlive", K.Boolean),
+                    setter("setKeepAlive", "keepAlive", K.Boolean, true),
+                    getter("getLinger", "linger", K.Int32),
+                    setter("setLinger", "linger", K.Int32),
+                    getter("getMaxSeg", "maxSeg", K.Int32),
+                    setter("setMaxSeg", "maxSeg", K.Int32),
+                    getter("getNoDelay", "noDelay", K.Boolean),
+                    setter("setNoDelay", "noDelay", K.Boolean, true),
+                ],
+                ifSetMessagePort: [
+                    fn("setMessagePort", [["port", K.Object]], K.Void, (_, port) => this.setPort(port)),
+                    fn("setPort", [["port", K.Object]], K.Void, (_, port) => this.setPort(port)),
+                ],
+                ifGetMessagePort: [
+                    fn("getMessagePort", [], K.Object, () => this.port ?? BrsInvalid.Instance),
+                    fn("getPort", [], K.Object, () => this.port ?? BrsInvalid.Instance),
+                ],
+            };
+        }
+
+        setNotify(which, on) {
+            this.notify[which] = on.toBoolean();
+            return BrsInvalid.Instance;
+        }
+    }
+
+    /** Receive(ba, start, n) semantics: bytes land at `start`, the array grows if it is shorter. */
+    function writeInto(byteArray, start, bytes) {
+        const old = byteArray.elements ?? new Uint8Array(0);
+        let target = old;
+        if (old.length < start + bytes.length) {
+            target = new Uint8Array(start + bytes.length);
+            target.set(old);
+        }
+        target.set(bytes, start);
+        byteArray.elements = target;
+        if (typeof byteArray.updateCapacity === "function") byteArray.updateCapacity();
+    }
+
+    // ---- roUrlTransfer -------------------------------------------------------------------
+
+    const activeTransfers = new Set();
+    let nextIdentity = 1000 + Math.floor(Math.random() * 1000) * 1000;
+
+    class BridgedTransfer {
+        constructor(owner, kind, target) {
+            this.owner = owner;
+            this.kind = kind; // "string" | "file" | "head"
+            this.target = target;
+            this.tmp = target ? `${target}.tmp` : undefined;
+            this.chunks = [];
+            this.active = true;
+            this.id = 0;
+        }
+    }
+
+    function fileSystem() {
+        return E.BrsDevice.fileSystem;
+    }
+
+    function appendToFile(path, bytes) {
+        const fs = fileSystem();
+        fs.getFS(path).appendFileSync(fs.getPath(path), bytes);
+    }
+
+    function readRequestFile(path) {
+        const fs = fileSystem();
+        if (!fs.existsSync(path)) return undefined;
+        return new Uint8Array(fs.readFileSync(path));
+    }
+
+    function headersOf(owner) {
+        const headers = {};
+        if (owner.customHeaders) for (const [key, value] of owner.customHeaders) headers[key] = value;
+        if (owner.user !== undefined && owner.password !== undefined) {
+            headers.Authorization = "Basic " + btoa(`${owner.user}:${owner.password}`);
+        }
+        return headers;
+    }
+
+    /** Starts one transfer in the bridge; false when this object already has one in flight. */
+    function startTransfer(owner, kind, defaultMethod, body, target) {
+        if (owner.__bridgeTransfer && owner.__bridgeTransfer.active) return false;
+        const transfer = new BridgedTransfer(owner, kind, target);
+        const spec = {
+            url: owner.url,
+            method: owner.reqMethod || defaultMethod,
+            headers: headersOf(owner),
+            retainBodyOnError: !!owner.__retainBody,
+            discardBody: kind === "head",
+        };
+        if (transfer.tmp) fileSystem().writeFileSync(transfer.tmp, new Uint8Array(0));
+        transfer.id = call("xfer/start", null, framed(spec, body ?? new Uint8Array(0))).id;
+        owner.__bridgeTransfer = transfer;
+        activeTransfers.add(transfer);
+        if (owner.port) watchers(owner.port).add(transfer);
+        return true;
+    }
+
+    /** Applies pulled bytes (in the order of `progress`) and finishes completed transfers. */
+    function applyTransferProgress(progress, data) {
+        let offset = 0;
+        for (const item of progress) {
+            const transfer = transferById(item.id);
+            const bytes = data.subarray(offset, offset + item.bytes);
+            offset += item.bytes;
+            if (!transfer || !transfer.active) continue;
+            if (bytes.length > 0) transfer.chunks.push(bytes.slice());
+            if (transfer.kind === "file") flushToFile(transfer, item.done);
+            if (item.done) finishTransfer(transfer, item);
+        }
+    }
+
+    /**
+     * Appends buffered bytes to <target>.tmp at most every FILE_FLUSH_MS (or per FILE_FLUSH_BYTES):
+     * the engine's tmp:/ volume copies a file on every append, so tiny appends would exhaust it.
+     */
+    function flushToFile(transfer, force) {
+        const pending = transfer.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        if (pending === 0) return;
+        const now = performance.now();
+        if (!force && pending < FILE_FLUSH_BYTES && now - (transfer.flushedAt ?? 0) < FILE_FLUSH_MS) return;
+        appendToFile(transfer.tmp, concatChunks(transfer.chunks));
+        transfer.chunks = [];
+        transfer.flushedAt = now;
+    }
+
+    function transferById(id) {
+        for (const transfer of activeTransfers) if (transfer.id === id) return transfer;
+        return undefined;
+    }
+
+    function finishTransfer(transfer, item) {
+        transfer.active = false;
+        activeTransfers.delete(transfer);
+        const owner = transfer.owner;
+        if (owner.port) watchers(owner.port).delete(transfer);
+        const ok = item.code >= 200 && item.code < 300;
+        let text = "";
+        if (transfer.kind === "file") {
+            const fs = fileSystem();
+            if (ok || (owner.__retainBody && item.code > 0)) fs.renameSync(transfer.tmp, transfer.target);
+            else if (fs.existsSync(transfer.tmp)) fs.unlinkSync(transfer.tmp);
+        } else if (transfer.kind === "string") {
+            text = decodeChunks(transfer.chunks);
+        }
+        owner.failureReason = item.reason ?? "";
+        if (!owner.port) return;
+        owner.port.pushMessage(new E.RoURLEvent(owner.__identity, owner.host ?? "", text, item.code, item.reason ?? "", item.headers ?? ""));
+    }
+
+    function decodeChunks(chunks) {
+        return new TextDecoder().decode(concatChunks(chunks));
+    }
+
+    function concatChunks(chunks) {
+        const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        const all = new Uint8Array(size);
+        let at = 0;
+        for (const chunk of chunks) {
+            all.set(chunk, at);
+            at += chunk.length;
+        }
+        return all;
+    }
+
+    function cancelTransfer(owner) {
+        const transfer = owner.__bridgeTransfer;
+        if (!transfer || !transfer.active) return;
+        transfer.active = false;
+        activeTransfers.delete(transfer);
+        if (owner.port) watchers(owner.port).delete(transfer);
+        call("xfer/cancel", { id: String(transfer.id) });
+        // The partial download stays as <target>.tmp, as a cancelled device download does.
+    }
+
+    /** Pulls every in-flight transfer (tick hook): downloads grow even when nobody waits. */
+    function pullActive() {
+        const ids = [...activeTransfers].map((transfer) => transfer.id);
+        if (ids.length === 0) return;
+        const { meta, data } = poll([], ids, 0);
+        applyTransferProgress(meta.t, data);
+    }
+
+    function bridgeUrlTransfer(owner) {
+        owner.__identity = nextIdentity++;
+        const K = ValueKind;
+        const stringResult = (started) => bool(started);
+        owner.overrideMethods([
+            fn("getIdentity", [], K.Int32, () => int(owner.__identity)),
+            fn("asyncGetToString", [], K.Boolean, () => stringResult(startTransfer(owner, "string", "GET"))),
+            fn("asyncGetToFile", [["filePath", K.String]], K.Boolean, (_, path) =>
+                bool(startTransfer(owner, "file", "GET", undefined, path.value))
+            ),
+            fn("asyncHead", [], K.Boolean, () => bool(startTransfer(owner, "head", "HEAD"))),
+            fn("asyncPostFromString", [["request", K.String]], K.Boolean, (_, body) =>
+                bool(startTransfer(owner, "string", "POST", new TextEncoder().encode(body.value)))
+            ),
+            fn("asyncPostFromFile", [["filePath", K.String]], K.Boolean, (_, path) => {
+                const body = readRequestFile(path.value);
+                return bool(body !== undefined && startTransfer(owner, "string", "POST", body));
+            }),
+            fn("asyncPostFromFileToFile", [["fromFile", K.String], ["toFile", K.String]], K.Boolean, (_, from, to) => {
+                const body = readRequestFile(from.value);
+                return bool(body !== undefined && startTransfer(owner, "file", "POST", body, to.value));
+            }),
+            fn("asyncCancel", [], K.Boolean, () => {
+                cancelTransfer(owner);
+                return BrsBoolean.True;
+            }),
+            fn("retainBodyOnError", [["retain", K.Boolean]], K.Boolean, (_, retain) => {
+                const previous = !!owner.__retainBody;
+                owner.__retainBody = retain.toBoolean();
+                return bool(previous);
+            }),
+            fn("getFailureReason", [], K.String, () => new BrsString(owner.failureReason ?? "")),
+        ]);
+        return owner;
+    }
+
+    // ---- registration ------------------------------------------------------------------------
+
+    E.BrsObjects.set("roStreamSocket", () => new BridgedSocket());
+    if (config.urlTransfer) {
+        const engineFactory = E.BrsObjects.get("roUrlTransfer");
+        E.BrsObjects.set("roUrlTransfer", (interpreter) => bridgeUrlTransfer(engineFactory(interpreter)));
+    }
+
+    class BridgeExtension {
+        constructor() {
+            this.name = "brs-bridge";
+            this.version = "1.0.0";
+            this.lastPull = 0;
+        }
+        // Runs before every statement: cheap unless transfers are in flight.
+        tick() {
+            if (activeTransfers.size === 0 || dead) return;
+            const now = performance.now();
+            if (now - this.lastPull < TICK_PULL_MS) return;
+            this.lastPull = now;
+            pullActive();
+        }
+    }
+    E.registerExtension(() => new BridgeExtension());
+    postMessage(`debug,[bridge] installed (roStreamSocket${config.urlTransfer ? ", roUrlTransfer" : ""})`);
+})();

@@ -1,0 +1,4 @@
+// Served as /brs-sg.js when the bridge is on: loads the real SceneGraph bundle, then the bridge
+// extension, in every engine worker (main interpreter and each Task).
+importScripts("./brs-sg.real.js");
+importScripts("./brs-bridge-ext.js");
