@@ -10,7 +10,6 @@ import { connect, readBytes, seededBytes } from "../ts/bridge/clients.ts";
 
 const ECHO_BYTES = 4 * 1024 * 1024;
 const ROUND_TRIPS = 100;
-// Larger single files hit "offset is out of bounds" in the engine's tmp:/ volume on append (see docs/bridge.md).
 const DOWNLOAD_BYTES = 1024 * 1024;
 const DOWNLOAD_COUNT = 3;
 

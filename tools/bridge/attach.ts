@@ -15,6 +15,7 @@ export function attachBridge(server: StaticServer, options: BridgeOptions = {}):
     server.routes.set("/brs-sg.real.js", realSceneGraph);
     server.routes.set("/brs-sg.js", join(workerDir, "brs-sg-bridge.js"));
     server.routes.set("/brs-bridge-ext.js", join(workerDir, "brs-bridge-ext.js"));
+    server.routes.set("/sbfs-allocator.js", join(workerDir, "sbfs-allocator.js"));
     server.handlers.set(BRIDGE_PREFIX, (req, res) => bridge.handle(req, res));
     return bridge;
 }

@@ -478,6 +478,11 @@
         }
     }
 
+    /** Replaces tmp:/'s space allocator once the volume is mounted (sbfs-allocator.js). */
+    function installAllocator() {
+        if (typeof globalThis.__bridgeInstallAllocator === "function") globalThis.__bridgeInstallAllocator();
+    }
+
     function fileSystem() {
         return E.BrsDevice.fileSystem;
     }
@@ -513,6 +518,7 @@
             retainBodyOnError: !!owner.__retainBody,
             discardBody: kind === "head",
         };
+        installAllocator();
         if (transfer.tmp) fileSystem().writeFileSync(transfer.tmp, new Uint8Array(0));
         transfer.id = call("xfer/start", null, framed(spec, body ?? new Uint8Array(0))).id;
         owner.__bridgeTransfer = transfer;
@@ -537,7 +543,7 @@
 
     /**
      * Appends buffered bytes to <target>.tmp at most every FILE_FLUSH_MS (or per FILE_FLUSH_BYTES):
-     * the engine's tmp:/ volume copies a file on every append, so tiny appends would exhaust it.
+     * zenfs rewrites the whole file on every append (see sbfs-allocator.js), so tiny appends are slow.
      */
     function flushToFile(transfer, force) {
         const pending = transfer.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
@@ -658,6 +664,10 @@
         }
         // Runs before every statement: cheap unless transfers are in flight.
         tick() {
+            if (!this.allocatorChecked) {
+                this.allocatorChecked = true;
+                installAllocator();
+            }
             if (activeTransfers.size === 0 || dead) return;
             const now = performance.now();
             if (now - this.lastPull < TICK_PULL_MS) return;
