@@ -98,7 +98,7 @@ try {
         until,
         onLine: (line) => console.log(line),
     });
-    const code = { exited: 0, matched: 0, crashed: 1, timeout: 3 }[result.outcome];
+    const code = { exited: 0, matched: 0, stopped: 0, crashed: 1, timeout: 3 }[result.outcome];
     console.error(`sim: ${result.outcome}: ${result.reason}`);
     process.exitCode = code;
 } finally {

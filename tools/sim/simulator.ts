@@ -18,7 +18,7 @@ const CHROMIUM_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ];
 
-export type RunOutcome = "exited" | "matched" | "crashed" | "timeout";
+export type RunOutcome = "exited" | "matched" | "crashed" | "timeout" | "stopped";
 
 export interface RunOptions {
     /** Give up after this long (milliseconds). */
@@ -27,6 +27,8 @@ export interface RunOptions {
     until?: RegExp;
     /** Receives every console line of the channel as it arrives. */
     onLine?: (line: string) => void;
+    /** Ends the run (outcome "stopped") when aborted, e.g. once a test is done with the channel. */
+    signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -129,6 +131,9 @@ export class Simulator {
             if (bridgeFailure) settle({ outcome: "crashed", reason: `network bridge failure: ${bridgeFailure[0]}` });
         };
         const splitter = new LineSplitter(onLine);
+        const stop = (): void => settle({ outcome: "stopped", reason: "stopped by the caller" });
+        if (options.signal?.aborted) stop();
+        options.signal?.addEventListener("abort", stop, { once: true });
 
         await page.exposeFunction("simEvent", (type: string, data: string) => {
             if (type === "message" || type === "debug") {
