@@ -9,6 +9,8 @@ import { connect } from "../bridge/clients.ts";
 export const TITLE = "sabrOrigin1";
 export const VIDEO_KEY = "160::root";
 export const AUDIO_KEY = "140:ChEKBWFjb250EghvcmlnaW5hbAoKCgRsYW5nEgJlbg:root";
+/** The largest format of the title (360p, about 0.9 MB), for whole-body transfers. */
+export const LARGE_KEY = "134::root";
 
 export interface ServerUnderTest {
     origin: OriginHandle;
@@ -39,11 +41,16 @@ async function fetchSource(origin: OriginHandle, itag: number): Promise<Buffer> 
 
 export async function startServerChannel(settings: ServerSettings = {}): Promise<ServerUnderTest> {
     const origin = await startOrigin({ port: 0 });
-    const source = { [VIDEO_KEY]: await fetchSource(origin, 160), [AUDIO_KEY]: await fetchSource(origin, 140) };
+    const source = {
+        [VIDEO_KEY]: await fetchSource(origin, 160),
+        [AUDIO_KEY]: await fetchSource(origin, 140),
+        [LARGE_KEY]: await fetchSource(origin, 134),
+    };
     const testConfig = {
         files: [
             { url: `${origin.url}/__source/${TITLE}/160`, path: "tmp:/fixtures/160.mp4" },
             { url: `${origin.url}/__source/${TITLE}/140`, path: "tmp:/fixtures/140.mp4" },
+            { url: `${origin.url}/__source/${TITLE}/134`, path: "tmp:/fixtures/134.mp4" },
         ],
         server: {
             ports: [7010, 7011, 7012],
@@ -54,6 +61,7 @@ export async function startServerChannel(settings: ServerSettings = {}): Promise
             media: {
                 [VIDEO_KEY]: { path: "tmp:/fixtures/160.mp4", total: source[VIDEO_KEY]!.length, mimeType: 'video/mp4; codecs="avc1.4d400c"' },
                 [AUDIO_KEY]: { path: "tmp:/fixtures/140.mp4", total: source[AUDIO_KEY]!.length, mimeType: 'audio/mp4; codecs="mp4a.40.2"' },
+                [LARGE_KEY]: { path: "tmp:/fixtures/134.mp4", total: source[LARGE_KEY]!.length, mimeType: 'video/mp4; codecs="avc1.4d401e"' },
             },
         },
     };
