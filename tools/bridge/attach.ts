@@ -3,20 +3,35 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StaticServer } from "../sim/static-server.ts";
-import { Bridge, BRIDGE_PREFIX, type BridgeOptions } from "./bridge-server.ts";
+import { Bridge, BRIDGE_PREFIX, BRIDGE_WS_PATH, type BridgeOptions } from "./bridge-server.ts";
 
 const workerDir = join(dirname(fileURLToPath(import.meta.url)), "worker");
 
+/**
+ * Page init script of the fast transport (the Simulator adds it when the bridge is on): gives every
+ * engine worker a SharedArrayBuffer channel served by a relay worker over one WebSocket.
+ */
+export const BRIDGE_PAGE_SCRIPT = join(workerDir, "brs-bridge-page.js");
+
 export function attachBridge(server: StaticServer, options: BridgeOptions = {}): Bridge {
     if (!server.handlers) throw new Error("the bridge needs a static server from startStaticServer (no request handlers here)");
+    if (!server.upgrades) throw new Error("the bridge needs a static server from startStaticServer (no upgrade handlers here)");
     const realSceneGraph = server.routes.get("/brs-sg.js");
     if (!realSceneGraph) throw new Error("the static server has no /brs-sg.js route to wrap");
+    const realWorker = server.routes.get("/brs.worker.js");
+    if (!realWorker) throw new Error("the static server has no /brs.worker.js route to wrap");
     const bridge = new Bridge(options);
     server.routes.set("/brs-sg.real.js", realSceneGraph);
     server.routes.set("/brs-sg.js", join(workerDir, "brs-sg-bridge.js"));
     server.routes.set("/brs-bridge-ext.js", join(workerDir, "brs-bridge-ext.js"));
     server.routes.set("/sbfs-allocator.js", join(workerDir, "sbfs-allocator.js"));
+    // Every engine worker starts with a boot script that takes the bridge channel message before
+    // the engine's own onmessage sees it.
+    server.routes.set("/brs.worker.real.js", realWorker);
+    server.routes.set("/brs.worker.js", join(workerDir, "brs-worker-boot.js"));
+    server.routes.set("/brs-bridge-relay.js", join(workerDir, "brs-bridge-relay.js"));
     server.handlers.set(BRIDGE_PREFIX, (req, res) => bridge.handle(req, res));
+    server.upgrades.set(BRIDGE_WS_PATH, (req, socket, head) => bridge.handleUpgrade(req, socket, head));
     return bridge;
 }
 

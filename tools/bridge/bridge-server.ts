@@ -1,11 +1,20 @@
-// The Node half of the network bridge: answers the worker's synchronous XHRs under /bridge/
-// (same origin as the simulator page) with real sockets and real HTTP transfers on loopback.
+// The Node half of the network bridge: answers the worker's calls with real sockets and real HTTP
+// transfers on loopback. Calls arrive over the page's WebSocket relay (/bridge/ws, the fast path:
+// the worker blocks on a SharedArrayBuffer, see worker/brs-bridge-relay.js) or as synchronous XHRs
+// under /bridge/ (the fallback); both go through the same dispatch.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
 import { ERRNO } from "./errno.ts";
 import { BridgedSocket, type SocketState } from "./sockets.ts";
 import { Transfer, type TransferProgress, type TransferRequest } from "./transfers.ts";
 
 export const BRIDGE_PREFIX = "/bridge/";
+/** WebSocket path of the page relay (an upgrade on the static server, no extra port). */
+export const BRIDGE_WS_PATH = "/bridge/ws";
+
+/** How the workers reach the bridge: "auto" uses the shared-memory relay when the page has it. */
+export type BridgeTransport = "auto" | "xhr";
 
 export interface BridgeOptions {
     /** Send buffer per socket in bytes (default 16 KiB): larger sends are accepted partially. */
@@ -22,6 +31,24 @@ export interface BridgeOptions {
     allowRemote?: boolean;
     /** Called when the channel listens (channel port → host port on 127.0.0.1). */
     onListen?: (channelPort: number, hostPort: number) => void;
+    /**
+     * "auto" (default): each engine worker calls through a SharedArrayBuffer relayed by the page over
+     * a WebSocket, with synchronous XHR as the fallback; "xhr": XHR only (read at each run's start).
+     */
+    transport?: BridgeTransport;
+}
+
+/** One answer to a bridge call, whichever transport carried it. */
+export interface BridgeReply {
+    status: number;
+    headers: Record<string, string>;
+    body: Buffer;
+}
+
+/** Bridge calls answered per transport since the bridge started (tests check which path is used). */
+export interface BridgeCallCounts {
+    ws: number;
+    http: number;
 }
 
 /** How a test can make the bridge misbehave. */
@@ -47,6 +74,9 @@ export class Bridge {
     private readonly listenerWaiters: Array<() => void> = [];
     private changeWaiters: Array<() => void> = [];
     private readonly stuck = new Set<ServerResponse>();
+    private readonly stuckSockets = new Set<WebSocket>();
+    private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+    private readonly calls: BridgeCallCounts = { ws: 0, http: 0 };
     private nextId = 1;
     private fault: BridgeFault = "none";
     readonly portMap: Map<number, number>;
@@ -60,6 +90,7 @@ export class Bridge {
             urlTransfer: options.urlTransfer ?? true,
             requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
             allowRemote: options.allowRemote ?? false,
+            transport: options.transport ?? "auto",
         };
         this.onListen = options.onListen;
         const map = options.portMap ?? new Map<number, number>();
@@ -99,6 +130,11 @@ export class Bridge {
         return { sockets: this.sockets.size, transfers: this.transfers.size };
     }
 
+    /** Calls answered per transport (hello included). */
+    callCounts(): BridgeCallCounts {
+        return { ...this.calls };
+    }
+
     /** Closes every socket and transfer (end of a run). */
     closeAll(): void {
         for (const socket of this.sockets.values()) socket.destroy();
@@ -110,7 +146,7 @@ export class Bridge {
         this.notifyChange();
     }
 
-    /** Request handler for paths under /bridge/. */
+    /** Request handler for paths under /bridge/ (the XHR transport). */
     handle(req: IncomingMessage, res: ServerResponse): void {
         if (this.fault === "dead") {
             req.socket.destroy();
@@ -121,13 +157,73 @@ export class Bridge {
             return;
         }
         readBody(req)
-            .then((body) => this.dispatch(new URL(req.url ?? "/", "http://bridge"), body, res))
-            .catch((error: Error) => sendJson(res, { error: error.message }, 500));
+            .then((body) => {
+                const url = new URL(req.url ?? "/", "http://bridge");
+                return this.dispatch(url.pathname.slice(BRIDGE_PREFIX.length), url.searchParams, body);
+            })
+            .catch((error: Error) => json({ error: error.message }, 500))
+            .then((reply) => {
+                this.calls.http++;
+                res.writeHead(reply.status, { ...reply.headers, "Content-Length": reply.body.length, "Cache-Control": "no-store" });
+                res.end(reply.body);
+            });
+    }
+
+    /** Upgrade handler for BRIDGE_WS_PATH: one WebSocket per page, shared by all its workers. */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+        if (this.fault === "dead") {
+            socket.destroy();
+            return;
+        }
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.serveSocket(ws));
+    }
+
+    /** Frames: request [u32 id][u32 head length][head "op?query"][body]; answer [u32 id][reply frame]. */
+    private serveSocket(ws: WebSocket): void {
+        ws.on("message", (data: Buffer, isBinary: boolean) => {
+            if (this.fault === "dead") {
+                ws.terminate();
+                return;
+            }
+            if (!isBinary || data.length < 8) {
+                ws.close(1003, "bad bridge frame");
+                return;
+            }
+            if (this.fault === "stuck") {
+                this.stuckSockets.add(ws);
+                return;
+            }
+            const id = data.readUInt32LE(0);
+            const headLength = data.readUInt32LE(4);
+            const head = data.subarray(8, 8 + headLength).toString("utf8");
+            const body = data.subarray(8 + headLength);
+            const query = head.indexOf("?");
+            const op = query < 0 ? head : head.slice(0, query);
+            const params = new URLSearchParams(query < 0 ? "" : head.slice(query + 1));
+            this.dispatch(op, params, body)
+                .catch((error: Error) => json({ error: error.message }, 500))
+                .then((reply) => {
+                    if (this.stuckSockets.has(ws) || ws.readyState !== ws.OPEN) return;
+                    this.calls.ws++;
+                    ws.send(encodeReply(id, reply));
+                });
+        });
+        ws.on("error", () => ws.terminate());
+    }
+
+    /** Ends the WebSocket relays (the static server's close also cuts their sockets). */
+    close(): void {
+        this.closeAll();
+        for (const ws of this.wss.clients) ws.terminate();
+        this.wss.close();
     }
 
     private releaseStuck(): void {
         for (const res of this.stuck) res.destroy();
         this.stuck.clear();
+        // Held WebSocket calls fail the same way a held XHR does: the connection is cut.
+        for (const ws of this.stuckSockets) ws.terminate();
+        this.stuckSockets.clear();
     }
 
     private notifyChange = (): void => {
@@ -136,47 +232,46 @@ export class Bridge {
         for (const wake of waiters) wake();
     };
 
-    private async dispatch(url: URL, body: Buffer, res: ServerResponse): Promise<void> {
-        const op = url.pathname.slice(BRIDGE_PREFIX.length);
-        const q = url.searchParams;
+    private async dispatch(op: string, q: URLSearchParams, body: Buffer): Promise<BridgeReply> {
         const id = Number(q.get("id") ?? 0);
         switch (op) {
             case "hello":
-                return sendJson(res, {
+                return json({
                     urlTransfer: this.options.urlTransfer,
                     requestTimeoutMs: this.options.requestTimeoutMs,
                     holdMaxMs: HOLD_MAX_MS,
+                    sendBufferBytes: this.options.sendBufferBytes,
                 });
             case "sock/new":
-                return sendJson(res, { id: this.newSocket().id });
+                return json({ id: this.newSocket().id });
             case "sock/listen":
-                return sendJson(res, await this.listen(id, Number(q.get("port")), Number(q.get("backlog") ?? 1)));
+                return json(await this.listen(id, Number(q.get("port")), Number(q.get("backlog") ?? 1)));
             case "sock/accept":
-                return sendJson(res, this.accept(id));
+                return json(this.accept(id));
             case "sock/connect":
-                return sendJson(res, this.connect(id, q.get("host") ?? "", Number(q.get("port"))));
+                return json(this.connect(id, q.get("host") ?? "", Number(q.get("port"))));
             case "sock/send": {
                 const socket = this.socket(id);
-                if (!socket) return sendJson(res, { n: -1, errno: ERRNO.EBADF });
-                return sendJson(res, { ...socket.send(body), state: socket.state() });
+                if (!socket) return json({ n: -1, errno: ERRNO.EBADF });
+                return json({ ...socket.send(body), state: socket.state() });
             }
             case "sock/recv":
-                return this.receive(id, Number(q.get("max") ?? 0), res);
+                return this.receive(id, Number(q.get("max") ?? 0));
             case "sock/opt":
-                return sendJson(res, this.setOptions(id, q));
+                return json(this.setOptions(id, q));
             case "sock/close":
                 this.closeSocket(id);
-                return sendJson(res, { errno: ERRNO.OK });
+                return json({ errno: ERRNO.OK });
             case "poll":
-                return this.poll(JSON.parse(body.toString("utf8") || "{}") as PollRequest, Number(q.get("hold") ?? 0), res);
+                return this.poll(JSON.parse(body.toString("utf8") || "{}") as PollRequest, Number(q.get("hold") ?? 0));
             case "xfer/start":
-                return sendJson(res, { id: this.startTransfer(body) });
+                return json({ id: this.startTransfer(body) });
             case "xfer/cancel":
                 this.transfers.get(id)?.cancel();
                 this.transfers.delete(id);
-                return sendJson(res, { ok: true });
+                return json({ ok: true });
             default:
-                return sendJson(res, { error: `unknown bridge call ${op}` }, 404);
+                return json({ error: `unknown bridge call ${op}` }, 404);
         }
     }
 
@@ -228,17 +323,19 @@ export class Bridge {
         return { errno: socket.connect(this.listeners.get(channelPort) ?? this.portMap.get(channelPort) ?? channelPort) };
     }
 
-    private receive(id: number, max: number, res: ServerResponse): void {
+    private receive(id: number, max: number): BridgeReply {
         const socket = this.socket(id);
         const { data, errno } = socket ? socket.receive(Math.max(0, max)) : { data: Buffer.alloc(0), errno: ERRNO.EBADF };
-        res.writeHead(200, {
-            "Content-Type": "application/octet-stream",
-            "Content-Length": data.length,
-            "X-Bridge-Errno": String(errno),
-            // The state after this receive saves the worker a round trip for IsReadable/IsException.
-            "X-Bridge-State": socket ? JSON.stringify(socket.state()) : "null",
-            "Cache-Control": "no-store",
-        }).end(data);
+        return {
+            status: 200,
+            headers: {
+                "Content-Type": "application/octet-stream",
+                "X-Bridge-Errno": String(errno),
+                // The state after this receive saves the worker a round trip for IsReadable/IsException.
+                "X-Bridge-State": socket ? JSON.stringify(socket.state()) : "null",
+            },
+            body: data,
+        };
     }
 
     private setOptions(id: number, q: URLSearchParams): { errno: number } {
@@ -269,7 +366,7 @@ export class Bridge {
     }
 
     /** Long poll: answers as soon as a watched socket matches its interest or a transfer has news. */
-    private async poll(request: PollRequest, holdMs: number, res: ServerResponse): Promise<void> {
+    private async poll(request: PollRequest, holdMs: number): Promise<BridgeReply> {
         const deadline = Date.now() + Math.min(Math.max(0, holdMs), HOLD_MAX_MS);
         while (!this.pollReady(request) && Date.now() < deadline) {
             await new Promise<void>((resolve) => {
@@ -297,7 +394,7 @@ export class Bridge {
             data.push(pulled.data);
             if (pulled.progress.done) this.transfers.delete(id);
         }
-        sendFramed(res, { s: states, t: progress }, data);
+        return framed({ s: states, t: progress }, data);
     }
 
     private pollReady(request: PollRequest): boolean {
@@ -321,18 +418,29 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     });
 }
 
-function sendJson(res: ServerResponse, value: unknown, status = 200): void {
-    const body = Buffer.from(JSON.stringify(value));
-    res.writeHead(status, { "Content-Type": "application/json", "Content-Length": body.length, "Cache-Control": "no-store" });
-    res.end(body);
+function json(value: unknown, status = 200): BridgeReply {
+    return { status, headers: { "Content-Type": "application/json" }, body: Buffer.from(JSON.stringify(value)) };
 }
 
 /** [u32 LE meta length][meta JSON][data...]: one round trip carries states and bytes. */
-function sendFramed(res: ServerResponse, meta: unknown, data: Buffer[]): void {
+function framed(meta: unknown, data: Buffer[]): BridgeReply {
     const metaBytes = Buffer.from(JSON.stringify(meta));
     const head = Buffer.alloc(4);
     head.writeUInt32LE(metaBytes.length, 0);
-    const body = Buffer.concat([head, metaBytes, ...data]);
-    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length, "Cache-Control": "no-store" });
-    res.end(body);
+    return { status: 200, headers: { "Content-Type": "application/octet-stream" }, body: Buffer.concat([head, metaBytes, ...data]) };
+}
+
+/**
+ * A reply on the WebSocket: [u32 request id][u32 status][u32 headers length][headers JSON][body].
+ * The relay strips the id and hands the rest to the worker as is.
+ */
+function encodeReply(id: number, reply: BridgeReply): Buffer {
+    const headers = { ...reply.headers };
+    delete headers["Content-Type"];
+    const headerBytes = Buffer.from(Object.keys(headers).length > 0 ? JSON.stringify(headers) : "");
+    const head = Buffer.alloc(12);
+    head.writeUInt32LE(id, 0);
+    head.writeUInt32LE(reply.status, 4);
+    head.writeUInt32LE(headerBytes.length, 8);
+    return Buffer.concat([head, headerBytes, reply.body]);
 }

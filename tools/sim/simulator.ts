@@ -2,7 +2,7 @@
 // One browser per Simulator (start-up paid once); each run gets a fresh page and engine.
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startStaticServer, type StaticServer } from "./static-server.ts";
-import { attachBridge } from "../bridge/attach.ts";
+import { attachBridge, BRIDGE_PAGE_SCRIPT } from "../bridge/attach.ts";
 import type { Bridge, BridgeOptions } from "../bridge/bridge-server.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -155,6 +155,9 @@ export class Simulator {
         await page.addInitScript((config) => {
             (window as unknown as { simConfig: unknown }).simConfig = config;
         }, { tmpVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024, cacheFSVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024 });
+        // The bridge's fast transport: a shared-memory channel per engine worker, relayed to Node over
+        // a WebSocket (docs/bridge.md). Without it the workers call the bridge with synchronous XHR.
+        if (this.bridge && this.bridge.options.transport !== "xhr") await page.addInitScript({ path: BRIDGE_PAGE_SCRIPT });
 
         await page.goto(`${this.server.origin}/index.html`);
         await page.evaluate(`window.simRun(${JSON.stringify(zipRoute)}, "app.zip")`);
@@ -173,7 +176,7 @@ export class Simulator {
     }
 
     async close(): Promise<void> {
-        this.bridge?.closeAll();
+        this.bridge?.close();
         await this.browser.close().catch(() => undefined);
         await this.server.close();
     }

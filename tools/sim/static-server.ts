@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 
 const require = createRequire(import.meta.url);
 const pageDir = join(dirname(fileURLToPath(import.meta.url)), "page");
@@ -33,11 +34,16 @@ export function defaultRoutes(): Map<string, string> {
 /** Answers requests under a path prefix (e.g. the network bridge under /bridge/). */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Takes over an HTTP upgrade (e.g. the bridge's WebSocket) on an exact path. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 export interface StaticServer {
     readonly origin: string;
     readonly routes: Map<string, string>;
     /** Path prefix → handler, consulted before `routes` (same origin as the page, so no CORS). */
     readonly handlers?: Map<string, RequestHandler>;
+    /** Path → upgrade handler; other upgrades are refused. Upgraded sockets are cut by `close`. */
+    readonly upgrades?: Map<string, UpgradeHandler>;
     close(): Promise<void>;
 }
 
@@ -67,6 +73,18 @@ export async function startStaticServer(routes = defaultRoutes()): Promise<Stati
             () => res.writeHead(404, headers).end()
         );
     });
+    const upgrades = new Map<string, UpgradeHandler>();
+    const upgraded = new Set<Duplex>();
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        const handler = upgrades.get(new URL(req.url ?? "/", "http://localhost").pathname);
+        if (!handler) {
+            socket.destroy();
+            return;
+        }
+        upgraded.add(socket);
+        socket.once("close", () => upgraded.delete(socket));
+        handler(req, socket, head);
+    });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(0, "127.0.0.1", resolve);
@@ -76,8 +94,10 @@ export async function startStaticServer(routes = defaultRoutes()): Promise<Stati
         origin: `http://127.0.0.1:${port}`,
         routes,
         handlers,
+        upgrades,
         close: () =>
             new Promise((resolve) => {
+                for (const socket of upgraded) socket.destroy();
                 server.closeAllConnections();
                 server.close(() => resolve());
             }),

@@ -1,7 +1,10 @@
 // Worker side of the network bridge (plain JS, loaded with importScripts after brs-sg.js).
 // Replaces the engine's mock roStreamSocket with one backed by real TCP in the Node bridge, and
-// makes roUrlTransfer's Async* calls real background transfers. Every call to the bridge is a
-// synchronous XHR to /bridge/ on the page's origin (allowed in workers). Events reach message
+// makes roUrlTransfer's Async* calls real background transfers. Every call to the bridge is
+// synchronous: through the worker's SharedArrayBuffer channel (Atomics.wait; the page's relay
+// worker forwards it to Node over a WebSocket, see brs-bridge-relay.js) when the page gave this
+// worker one, else (or for a request bigger than the channel) a synchronous XHR to /bridge/ on the
+// page's origin. Events reach message
 // ports through the port's callback hook (called by wait()/GetMessage()/PeekMessage()), and the
 // extension's tick hook (called before every statement) pulls downloads so target files grow.
 (function () {
@@ -17,6 +20,8 @@
     const TICK_PULL_MS = 20;
     // A socket state this recent (from the last send/receive/poll) answers IsReadable & co.
     const STATE_FRESH_MS = 5;
+    // A port's wait() may answer from fresh local states this long after its last real poll.
+    const LOCAL_EVENTS_MS = 5;
     const FILE_FLUSH_MS = 50;
     const FILE_FLUSH_BYTES = 1024 * 1024;
 
@@ -27,7 +32,7 @@
     // ---- transport -------------------------------------------------------------------------
 
     let dead = "";
-    let config = { urlTransfer: false, requestTimeoutMs: 15000, holdMaxMs: 50 };
+    let config = { urlTransfer: false, requestTimeoutMs: 15000, holdMaxMs: 50, sendBufferBytes: 0 };
 
     /** Reports a broken bridge once and stops the interpreter: a run must fail, not hang. */
     function fatal(message) {
@@ -38,30 +43,120 @@
         throw new Error(`[bridge] FATAL: ${dead}`);
     }
 
+    // Channel states and layout: see brs-bridge-relay.js.
+    const CH = { IDLE: 0, REQUEST: 1, ANSWER: 2, MORE: 3, ERROR: 4, DATA: 64 };
+    let channel;
+
+    /** The SharedArrayBuffer channel once the relay serves it (brs-worker-boot.js keeps it). */
+    function fastChannel() {
+        if (channel) return channel.control[3] === 1 ? channel : undefined;
+        const buffer = globalThis.__brsBridgeChannel;
+        if (!(buffer instanceof SharedArrayBuffer)) return undefined;
+        channel = { control: new Int32Array(buffer, 0, 16), data: new Uint8Array(buffer, CH.DATA) };
+        return channel.control[3] === 1 ? channel : undefined;
+    }
+
+    function transportName() {
+        return fastChannel() ? "shared memory + WebSocket" : "XHR";
+    }
+
+    /** Bridge answer, whichever transport carried it. */
+    class Reply {
+        constructor(status, headers, bytes) {
+            this.status = status;
+            this.headers = headers;
+            this.bytes = bytes;
+        }
+        header(name) {
+            if (typeof this.headers === "function") return this.headers(name);
+            return this.headers[name] ?? null;
+        }
+        json() {
+            return JSON.parse(new TextDecoder().decode(this.bytes));
+        }
+    }
+
+    const encoder = new TextEncoder();
+
+    /** One call through the channel; undefined when the request does not fit (the caller uses XHR). */
+    function channelCall(ch, op, query, body, started) {
+        const head = encoder.encode(op + query);
+        const bodyLength = body ? body.length : 0;
+        if (8 + head.length + bodyLength > ch.data.length) return undefined;
+        const { control, data } = ch;
+        new DataView(data.buffer, CH.DATA, 4).setUint32(0, head.length, true);
+        data.set(head, 4);
+        if (body) data.set(body, 4 + head.length);
+        control[1] = 4 + head.length + bodyLength;
+        Atomics.store(control, 0, CH.REQUEST);
+        Atomics.notify(control, 0);
+        const deadline = started + config.requestTimeoutMs;
+        let answer;
+        let received = 0;
+        for (;;) {
+            const state = Atomics.load(control, 0);
+            if (state === CH.REQUEST || state === CH.MORE) {
+                const left = deadline - performance.now();
+                if (left <= 0) throw new Error(`no answer within ${config.requestTimeoutMs} ms (timeout)`);
+                Atomics.wait(control, 0, state, left);
+                continue;
+            }
+            if (state === CH.ERROR) {
+                const reason = new TextDecoder().decode(data.slice(0, control[1]));
+                Atomics.store(control, 0, CH.IDLE);
+                throw new Error(reason);
+            }
+            if (state !== CH.ANSWER) throw new Error(`bad channel state ${state}`);
+            const n = control[1];
+            if (!answer) answer = new Uint8Array(control[2]);
+            answer.set(data.subarray(0, n), received);
+            received += n;
+            if (received < answer.length) {
+                Atomics.store(control, 0, CH.MORE);
+                Atomics.notify(control, 0);
+                continue;
+            }
+            Atomics.store(control, 0, CH.IDLE);
+            break;
+        }
+        const view = new DataView(answer.buffer);
+        const headersLength = view.getUint32(4, true);
+        const headers = headersLength > 0 ? JSON.parse(new TextDecoder().decode(answer.subarray(8, 8 + headersLength))) : {};
+        return new Reply(view.getUint32(0, true), headers, answer.subarray(8 + headersLength));
+    }
+
+    function xhrCall(op, query, body) {
+        const xhr = new XMLHttpRequest();
+        xhr.open("POST", BASE + op + query, false);
+        xhr.timeout = config.requestTimeoutMs;
+        xhr.responseType = "arraybuffer";
+        xhr.send(body ?? null);
+        return new Reply(xhr.status, (name) => xhr.getResponseHeader(name), new Uint8Array(xhr.response ?? new ArrayBuffer(0)));
+    }
+
+    /** A synchronous bridge call: parsed JSON, or the Reply itself when `binary`. */
     function call(op, params, body, binary) {
         if (dead) fatal(dead);
         const query = params ? "?" + new URLSearchParams(params).toString() : "";
-        const xhr = new XMLHttpRequest();
         const started = performance.now();
+        let reply;
         try {
-            xhr.open("POST", BASE + op + query, false);
-            xhr.timeout = config.requestTimeoutMs;
-            xhr.responseType = binary ? "arraybuffer" : "text";
-            xhr.send(body ?? null);
+            const ch = fastChannel();
+            if (ch) reply = channelCall(ch, op, query, body, started);
+            if (!reply) reply = xhrCall(op, query, body);
         } catch (error) {
             const waited = Math.round(performance.now() - started);
             fatal(`bridge call ${op} failed after ${waited} ms (${error && error.name}: ${error && error.message}); the bridge is dead or stuck`);
         }
-        if (xhr.status !== 200) fatal(`bridge call ${op} answered HTTP ${xhr.status}`);
-        return binary ? xhr : JSON.parse(xhr.responseText);
+        if (reply.status !== 200) fatal(`bridge call ${op} answered HTTP ${reply.status}`);
+        return binary ? reply : reply.json();
     }
 
     /** Sends the poll; answers socket states and transfer progress with the transfer bytes. */
     function poll(sockets, transfers, holdMs) {
         const body = JSON.stringify({ s: sockets, t: transfers });
-        const xhr = call("poll", { hold: String(Math.max(0, Math.round(holdMs))) }, body, true);
-        const bytes = new Uint8Array(xhr.response);
-        const metaLength = new DataView(xhr.response).getUint32(0, true);
+        const bytes = call("poll", { hold: String(Math.max(0, Math.round(holdMs))) }, encoder.encode(body), true).bytes;
+        const metaLength = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
         const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + metaLength)));
         return { meta, data: bytes.subarray(4 + metaLength) };
     }
@@ -113,6 +208,9 @@
             }
         }
         if (sockets.length === 0 && transfers.length === 0) return [];
+        const local = transfers.length === 0 ? localEvents(port, sockets) : [];
+        if (local.length > 0) return local;
+        port.__bridgePolledAt = performance.now();
         const { meta, data } = poll(sockets, transfers, holdFor(wait));
         const events = [];
         for (const [id, mask] of sockets) {
@@ -123,6 +221,25 @@
             if (state && socket.matches(state, mask)) events.push(socket.newEvent(port));
         }
         applyTransferProgress(meta.t, data);
+        return events;
+    }
+
+    /**
+     * Events known without a round trip: a socket whose state from its own last call (send, receive,
+     * poll; under STATE_FRESH_MS old, the rule IsReadable & co follow) already matches its interest.
+     * Readiness only grows between a socket's own calls, so such an event is never wrong. Used only
+     * while the port has really polled within LOCAL_EVENTS_MS, so other sockets are never starved.
+     */
+    function localEvents(port, sockets) {
+        const now = performance.now();
+        if (!(now - (port.__bridgePolledAt ?? -Infinity) < LOCAL_EVENTS_MS)) return [];
+        const events = [];
+        for (const [id, mask] of sockets) {
+            const socket = socketsById.get(id);
+            if (socket && socket.state && now - socket.stateAt < STATE_FRESH_MS && socket.matches(socket.state, mask)) {
+                events.push(socket.newEvent(port));
+            }
+        }
         return events;
     }
 
@@ -246,7 +363,9 @@
         sendBytes(bytes) {
             let total = 0;
             for (;;) {
-                const result = call("sock/send", { id: String(this.id) }, bytes.subarray(total));
+                // Never more than the bridge's send buffer can accept: the rest would be copied for nothing.
+                const limit = config.sendBufferBytes > 0 ? total + config.sendBufferBytes : bytes.length;
+                const result = call("sock/send", { id: String(this.id) }, bytes.subarray(total, limit));
                 this.errno = result.errno;
                 this.remember(result.state);
                 if (result.n > 0) total += result.n;
@@ -263,10 +382,10 @@
 
         receiveBytes(max) {
             for (;;) {
-                const xhr = call("sock/recv", { id: String(this.id), max: String(Math.max(0, max)) }, null, true);
-                this.errno = Number(xhr.getResponseHeader("X-Bridge-Errno") ?? ERR.EINVAL);
-                this.remember(JSON.parse(xhr.getResponseHeader("X-Bridge-State") ?? "null"));
-                const data = new Uint8Array(xhr.response);
+                const reply = call("sock/recv", { id: String(this.id), max: String(Math.max(0, max)) }, null, true);
+                this.errno = Number(reply.header("X-Bridge-Errno") ?? ERR.EINVAL);
+                this.remember(JSON.parse(reply.header("X-Bridge-State") ?? "null"));
+                const data = reply.bytes;
                 if (data.length > 0 || this.errno !== ERR.EAGAIN || !this.blocking) return data;
                 if (!this.waitFor(MASK.R, this.options.rcvTimeout)) return data;
             }
@@ -284,6 +403,7 @@
             for (;;) {
                 const result = call("sock/accept", { id: String(this.id) });
                 this.errno = result.errno;
+                this.state = undefined; // readiness shrinks by accepting: no local events from the old state
                 if (result.errno === ERR.OK) {
                     const socket = new BridgedSocket(result.id);
                     socket.address = newSocketAddress(interpreter, result.local);
@@ -676,5 +796,5 @@
         }
     }
     E.registerExtension(() => new BridgeExtension());
-    postMessage(`debug,[bridge] installed (roStreamSocket${config.urlTransfer ? ", roUrlTransfer" : ""})`);
+    postMessage(`debug,[bridge] installed (roStreamSocket${config.urlTransfer ? ", roUrlTransfer" : ""}; transport: ${transportName()})`);
 })();
