@@ -70,7 +70,8 @@ describe("bridged *ToFile downloads of 16 MiB into tmp:/", () => {
                 assert.equal(Number(value("code")), 200, line);
                 assert.equal(Number(value("size")), SIZE, line);
                 assert.equal(value("sha256"), sha256(body), line);
-                assert.ok(Number(value("steps")) >= 4, `the .tmp should be seen growing in steps: ${line}`);
+                // Two or more distinct sizes before the event: the file grew while bytes arrived (how many depends on load).
+                assert.ok(Number(value("steps")) >= 2, `the .tmp should be seen growing in steps: ${line}`);
                 assert.ok(Number(value("lastTmpSize")) < SIZE, `growth must be seen before completion: ${line}`);
                 assert.equal(Number(value("tmpAfter")), -1, line);
             }
