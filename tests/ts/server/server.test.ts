@@ -4,6 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import { execFile } from "node:child_process";
 import { connect, seededRandom } from "../bridge/clients.ts";
 import { readResponses, requestText } from "./http-client.ts";
 import { AUDIO_KEY, VIDEO_KEY, startServerChannel, type ServerUnderTest } from "./server-channel.ts";
@@ -114,6 +115,22 @@ describe("ytsabrServerTask through the bridge", () => {
         } finally {
             agent.destroy();
         }
+    });
+
+    it("serves curl: two ranges on one kept-alive connection, byte-exact", async () => {
+        const url = `http://127.0.0.1:${server.videoPort}${videoPath}`;
+        const output = await new Promise<Buffer>((resolve, reject) => {
+            // Two transfers in one curl run (--next) reuse the connection; -v reports it on stderr.
+            execFile("curl", ["-sS", "-v", "-r", "0-499", url, "--next", "-sS", "-v", "-r", "500-999", url], { encoding: "buffer", timeout: 60_000 }, (error, stdout, stderr) => {
+                if (error) reject(new Error(`curl failed: ${error.message}\n${stderr.toString()}`));
+                else resolve(Buffer.concat([stdout, Buffer.from("\0STDERR\0"), stderr]));
+            });
+        });
+        const split = output.indexOf("\0STDERR\0");
+        const body = output.subarray(0, split);
+        const log = output.subarray(split + 8).toString();
+        assert.ok(body.equals(server.source[VIDEO_KEY]!.subarray(0, 1000)), "curl got the first 1000 bytes");
+        assert.match(log, /Re-using existing connection|Reusing existing/);
     });
 
     it("serves 16 concurrent connections, each its own range", async () => {
