@@ -31,6 +31,7 @@ export interface ServerSettings {
     maxConnections?: number;
     sendBufferBytes?: number;
     cors?: boolean;
+    pollMs?: number;
 }
 
 async function fetchSource(origin: OriginHandle, itag: number): Promise<Buffer> {
@@ -58,6 +59,7 @@ export async function startServerChannel(settings: ServerSettings = {}): Promise
             idleTimeoutMs: settings.idleTimeoutMs ?? 30_000,
             maxConnections: settings.maxConnections ?? 32,
             cors: settings.cors ?? false,
+            ...(settings.pollMs === undefined ? {} : { pollMs: settings.pollMs }),
             media: {
                 [VIDEO_KEY]: { path: "tmp:/fixtures/160.mp4", total: source[VIDEO_KEY]!.length, mimeType: 'video/mp4; codecs="avc1.4d400c"' },
                 [AUDIO_KEY]: { path: "tmp:/fixtures/140.mp4", total: source[AUDIO_KEY]!.length, mimeType: 'audio/mp4; codecs="mp4a.40.2"' },
