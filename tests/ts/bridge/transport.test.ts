@@ -1,5 +1,6 @@
 // Which transport carries the bridge calls: the shared-memory channel relayed over a WebSocket
-// (default), or synchronous XHR (the fallback, forced here with transport: "xhr").
+// (default), or synchronous XHR (the fallback, forced here with transport: "xhr"). How fast each
+// is belongs to the benchmark (npm run bench -- bridge), not to a test.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
@@ -22,7 +23,6 @@ after(async () => {
 interface EchoSession {
     result: RunResult;
     calls: BridgeCallCounts;
-    medianRoundTripMs: number;
 }
 
 /** Runs the echo channel: one 256 KiB echo checked byte for byte, then 1-byte round trips. */
@@ -36,18 +36,15 @@ async function echoSession(): Promise<EchoSession> {
     const port = await Promise.race([bridge.waitForListener(7010, 60_000), ended]);
     const socket = await connect(port);
     socket.setNoDelay(true);
-    const samples: number[] = [];
     try {
         const payload = seededBytes(256 * 1024, 5);
         const reply = readBytes(socket, payload.length, 60_000);
         socket.write(payload);
         assert.equal(sha256(await reply), sha256(payload));
         for (let i = 0; i < ROUND_TRIPS; i++) {
-            const started = performance.now();
             const one = readBytes(socket, 1, 10_000);
             socket.write(Buffer.of(i));
             assert.equal((await one)[0], i);
-            samples.push(performance.now() - started);
         }
     } finally {
         socket.destroy();
@@ -55,20 +52,15 @@ async function echoSession(): Promise<EchoSession> {
     }
     const result = await run;
     const after = bridge.callCounts();
-    samples.sort((a, b) => a - b);
     return {
         result,
         calls: { ws: after.ws - before.ws, http: after.http - before.http },
-        medianRoundTripMs: samples[Math.floor(samples.length / 2)]!,
     };
 }
 
 describe("bridge transport", () => {
-    let fast: EchoSession;
-    let xhr: EchoSession;
-
     it("uses the shared-memory channel for every call by default", async () => {
-        fast = await echoSession();
+        const fast = await echoSession();
         assert.equal(fast.result.outcome, "exited", fast.result.reason);
         // Every call (hello included) went through the relay; none fell back to XHR.
         assert.equal(fast.calls.http, 0, JSON.stringify(fast.calls));
@@ -79,6 +71,7 @@ describe("bridge transport", () => {
     it("falls back to synchronous XHR when the page has no relay", async () => {
         const bridge = simulator.bridge!;
         bridge.options.transport = "xhr";
+        let xhr: EchoSession;
         try {
             xhr = await echoSession();
         } finally {
@@ -88,11 +81,5 @@ describe("bridge transport", () => {
         assert.equal(xhr.calls.ws, 0, JSON.stringify(xhr.calls));
         assert.ok(xhr.calls.http > 2 * ROUND_TRIPS, JSON.stringify(xhr.calls));
         assert.deepEqual(bridge.counts(), { sockets: 0, transfers: 0 });
-    });
-
-    it("makes a round trip faster through the channel than over XHR (same machine, same load)", () => {
-        console.log(`median 1-byte round trip: channel ${fast.medianRoundTripMs.toFixed(2)} ms, XHR ${xhr.medianRoundTripMs.toFixed(2)} ms`);
-        // Measured ~3x; asserting only a clear margin keeps this stable on a loaded machine.
-        assert.ok(fast.medianRoundTripMs * 1.3 < xhr.medianRoundTripMs, `channel ${fast.medianRoundTripMs} ms, XHR ${xhr.medianRoundTripMs} ms`);
     });
 });
