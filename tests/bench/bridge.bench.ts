@@ -6,7 +6,7 @@ import net from "node:net";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Simulator } from "../../tools/sim/simulator.ts";
 import { buildBridgeChannel } from "../ts/bridge/channels.ts";
-import { connect, readBytes, seededBytes } from "../ts/bridge/clients.ts";
+import { connect, readBytes, seededBytes } from "../ts/support/net-clients.ts";
 
 const ECHO_BYTES = 4 * 1024 * 1024;
 const ROUND_TRIPS = 100;

@@ -3,7 +3,7 @@
 // MB/s for a large cached body. Read them next to the bridge's own loopback figures
 // (bridge.echo.*, printed by the bridge benchmark in the same `npm run bench` run): the server's
 // overhead is the difference. Simulator figures, not device figures.
-import { connect } from "../ts/bridge/clients.ts";
+import { connect } from "../ts/support/net-clients.ts";
 import { readResponses, requestText } from "../ts/server/http-client.ts";
 import { LARGE_KEY, VIDEO_KEY, startServerChannel } from "../ts/server/server-channel.ts";
 

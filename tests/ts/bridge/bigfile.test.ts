@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
 import { buildBridgeChannel } from "./channels.ts";
-import { seededBytes, sha256 } from "./clients.ts";
+import { seededBytes, sha256 } from "../support/net-clients.ts";
 
 const SIZE = 16 * 1024 * 1024;
 const CHUNK = 256 * 1024;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
 import { buildBridgeChannel } from "./channels.ts";
-import { connect, readBytes, readToEnd, seededBytes, seededRandom, sha256 } from "./clients.ts";
+import { connect, readBytes, readToEnd, seededBytes, seededRandom, sha256 } from "../support/net-clients.ts";
 
 const RUN_TIMEOUT_MS = 180_000;
 let simulator: Simulator;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
 import type { BridgeCallCounts } from "../../../tools/bridge/bridge-server.ts";
 import { buildBridgeChannel } from "./channels.ts";
-import { connect, readBytes, seededBytes, sha256 } from "./clients.ts";
+import { connect, readBytes, seededBytes, sha256 } from "../support/net-clients.ts";
 
 const ROUND_TRIPS = 30;
 let simulator: Simulator;

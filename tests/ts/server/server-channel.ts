@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { buildPackage } from "../../../tools/build/bsc.ts";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
-import { connect } from "../bridge/clients.ts";
+import { connect } from "../support/net-clients.ts";
 
 export const TITLE = "sabrOrigin1";
 export const VIDEO_KEY = "160::root";

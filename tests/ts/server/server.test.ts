@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { execFile } from "node:child_process";
-import { connect, seededRandom } from "../bridge/clients.ts";
+import { connect, seededRandom } from "../support/net-clients.ts";
 import { readResponses, requestText } from "./http-client.ts";
 import { AUDIO_KEY, VIDEO_KEY, startServerChannel, type ServerUnderTest } from "./server-channel.ts";
 

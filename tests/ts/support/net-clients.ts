@@ -1,4 +1,4 @@
-// Small loopback clients for the bridge tests: each is bounded in time and always closes its socket.
+// Small loopback clients for the bridge and server tests: each is bounded in time and always closes its socket.
 import net from "node:net";
 import { createHash } from "node:crypto";
 
