@@ -1,13 +1,14 @@
 # Entry points for people; each target delegates to an npm script (see README.md).
-.PHONY: setup start test package deploy test-device sim lint bench clean help
+.PHONY: setup start test package deploy test-device sim origin lint bench clean help
 
 help:
-	@echo "make start        set up, build the channel and run it in the simulator (the main job)"
+	@echo "make start        set up, then the main job: local origin -> channel in the simulator -> its server"
 	@echo "make test         set up and run every test (type-check, lint, TypeScript, Rooibos in the simulator)"
 	@echo "make package      build the sideloadable channel: out/channel.zip"
 	@echo "make deploy       sideload out/channel.zip to ROKU_DEV_TARGET (password: ROKU_DEV_PASSWORD)"
 	@echo "make test-device  build the Rooibos package, sideload it and read the report from the device console"
 	@echo "make sim ZIP=...  run any channel package in the simulator"
+	@echo "make origin       run the local SABR origin (ORIGIN_ARGS=\"--host 0.0.0.0\" to serve the LAN)"
 	@echo "make bench        run the benchmarks (JSON lines)"
 	@echo "make clean        remove out/"
 
@@ -32,6 +33,9 @@ test-device: setup
 ZIP ?= out/channel.zip
 sim: setup
 	npm run sim -- $(ZIP)
+
+origin: setup
+	npm run origin -- $(ORIGIN_ARGS)
 
 lint: setup
 	npm run lint
