@@ -6,6 +6,7 @@ import { dirname } from "node:path";
 import { buildPackage } from "../build/bsc.ts";
 import { judgeReport, parseRooibosReport } from "../rooibos/report.ts";
 import { toJUnitXml } from "../rooibos/junit.ts";
+import { failedCount, finishRooibos } from "../rooibos/summary.ts";
 import { followConsole, sideload, targetFromEnvironment, type DeviceTarget } from "./device.ts";
 
 const USAGE = `Usage: npm run test:device [-- options]     (or: make test-device)
@@ -38,12 +39,6 @@ if (values.help) {
     process.exit(0);
 }
 
-function finish(passed: number, failed: number, reason: string): never {
-    console.log(`rooibos: ${reason}`);
-    console.log(`rooibos: ${passed} passed, ${failed} failed`);
-    process.exit(failed > 0 || passed === 0 ? 1 : 0);
-}
-
 let target: DeviceTarget;
 try {
     target = {
@@ -52,13 +47,13 @@ try {
         consolePort: Number(values["console-port"]),
     };
 } catch (error) {
-    finish(0, 1, (error as Error).message);
+    finishRooibos(0, 1, (error as Error).message);
 }
 
 let zip = values.zip;
 if (!zip) {
     const build = await buildPackage("bsconfig.tests.json");
-    if (!build.ok) finish(0, 1, "test package did not build");
+    if (!build.ok) finishRooibos(0, 1, "test package did not build");
     zip = build.outFile;
 }
 
@@ -82,8 +77,7 @@ try {
         await writeFile(values.junit, toJUnitXml(report, "rooibos-device"));
     }
     const verdict = judgeReport(report);
-    const failed = report ? report.totals.failed + report.totals.crashed : 0;
-    finish(report?.totals.passed ?? 0, verdict.ok ? failed : Math.max(1, failed), verdict.reason);
+    finishRooibos(report?.totals.passed ?? 0, failedCount(report, verdict.ok), verdict.reason);
 } catch (error) {
-    finish(0, 1, (error as Error).message);
+    finishRooibos(0, 1, (error as Error).message);
 }

@@ -6,6 +6,7 @@ import { buildPackage } from "../build/bsc.ts";
 import { Simulator } from "../sim/simulator.ts";
 import { toJUnitXml } from "./junit.ts";
 import { runRooibosPackage } from "./run.ts";
+import { failedCount, finishRooibos } from "./summary.ts";
 
 const USAGE = `Usage: npm run test:brs [-- options]
 
@@ -36,16 +37,10 @@ if (values.help) {
     process.exit(0);
 }
 
-function finish(passed: number, failed: number, reason: string): never {
-    console.log(`rooibos: ${reason}`);
-    console.log(`rooibos: ${passed} passed, ${failed} failed`);
-    process.exit(failed > 0 || passed === 0 ? 1 : 0);
-}
-
 let zip = values.zip;
 if (!zip) {
     const build = await buildPackage("bsconfig.tests.json");
-    if (!build.ok) finish(0, 1, `test package did not build (${build.problems.length} problem(s))`);
+    if (!build.ok) finishRooibos(0, 1, `test package did not build (${build.problems.length} problem(s))`);
     zip = build.outFile;
 }
 
@@ -73,6 +68,4 @@ if (run.report) {
     await mkdir(dirname(values.junit), { recursive: true });
     await writeFile(values.junit, toJUnitXml(run.report));
 }
-const totals = run.report?.totals;
-const failed = totals ? totals.failed + totals.crashed : 0;
-finish(totals?.passed ?? 0, run.ok ? failed : Math.max(1, failed), run.reason);
+finishRooibos(run.report?.totals.passed ?? 0, failedCount(run.report, run.ok), run.reason);

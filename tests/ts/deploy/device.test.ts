@@ -1,7 +1,7 @@
 // make deploy / make test-device against a local stand-in that speaks a Roku's protocols.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { runTool, type ToolResult } from "../support/run-tool.ts";
 import { readFileSync } from "node:fs";
 import { followConsole, sideload, targetFromEnvironment } from "../../../tools/deploy/device.ts";
 import { startFakeRoku, type FakeRoku } from "../support/fake-roku.ts";
@@ -23,19 +23,14 @@ async function fakeRoku(log: string[]) {
     return roku;
 }
 
-/** Runs the CLI in a child process (asynchronously: the stand-in lives in this process). */
-function runTestDevice(roku: FakeRoku, password: string): Promise<{ status: number; stdout: string; stderr: string }> {
+/** Runs make test-device's CLI against the stand-in. */
+function runTestDevice(roku: FakeRoku, password: string): Promise<ToolResult> {
     const args = [
-        "--import", "tsx", "tools/deploy/test-device.ts",
         "--zip", ZIP, "--timeout", "20", "--junit", "out/test-results/device-standin.xml",
         "--package-port", String(roku.packagePort), "--console-port", String(roku.consolePort),
     ];
     const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: password };
-    return new Promise((resolve) => {
-        execFile(process.execPath, args, { env }, (error, stdout, stderr) => {
-            resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-        });
-    });
+    return runTool("tools/deploy/test-device.ts", args, { env });
 }
 
 describe("sideload", () => {
@@ -86,21 +81,21 @@ describe("console report reading", () => {
 describe("make test-device (the CLI) against the stand-in", () => {
     it("passes on a passing report", async () => {
         const result = await runTestDevice(await fakeRoku(recorded("pass")), "secret");
-        assert.equal(result.status, 0, result.stdout + result.stderr);
+        assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.match(result.stdout, /rooibos: 4 passed, 0 failed\n$/);
     });
 
     it("fails on a failing, a crashing and an empty report", async () => {
         for (const name of ["failing", "crashing", "empty"]) {
             const result = await runTestDevice(await fakeRoku(recorded(name)), "secret");
-            assert.equal(result.status, 1, `${name}: ${result.stdout}`);
+            assert.equal(result.code, 1, `${name}: ${result.stdout}`);
             assert.match(result.stdout, /rooibos: \d+ passed, [1-9]\d* failed\n$/);
         }
     });
 
     it("fails when the device refuses the password", async () => {
         const result = await runTestDevice(await fakeRoku(recorded("pass")), "wrong");
-        assert.equal(result.status, 1);
+        assert.equal(result.code, 1);
         assert.match(result.stdout, /Unauthorized/);
     });
 });

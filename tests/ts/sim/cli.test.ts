@@ -1,21 +1,11 @@
 // npm run sim: exit codes and one-line reasons for each way a channel can end.
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { runTool, type ToolResult } from "../support/run-tool.ts";
 import { zipFixtureChannel } from "../support/fixture-channels.ts";
 
-interface CliResult {
-    code: number;
-    stdout: string;
-    stderr: string;
-}
-
-function sim(...args: string[]): Promise<CliResult> {
-    return new Promise((resolve) => {
-        execFile(process.execPath, ["--import", "tsx", "tools/sim/cli.ts", ...args], (error, stdout, stderr) => {
-            resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-        });
-    });
+function sim(...args: string[]): Promise<ToolResult> {
+    return runTool("tools/sim/cli.ts", args);
 }
 
 const zips: Record<string, string> = {};

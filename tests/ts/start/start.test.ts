@@ -1,14 +1,10 @@
 // The README's main job (npm start) runs end to end and fails loudly on bad input.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { runTool, type ToolResult } from "../support/run-tool.ts";
 
-function start(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        execFile(process.execPath, ["--import", "tsx", "tools/start.ts", ...args], { timeout: 280_000 }, (error, stdout, stderr) => {
-            resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-        });
-    });
+function start(...args: string[]): Promise<ToolResult> {
+    return runTool("tools/start.ts", args, { timeoutMs: 280_000 });
 }
 
 describe("npm start", () => {
