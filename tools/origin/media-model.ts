@@ -333,10 +333,19 @@ export function loadTitles(dir: string = MEDIA_DIR): Map<string, Title> {
   return titles;
 }
 
-/** The exact bytes of a segment (or of the init range when seq = 0). */
+/**
+ * The exact bytes of a segment. seq = 0 is the init segment: like googlevideo's, it
+ * carries init and index together, bytes [initRange.start, indexRange.end]
+ * (ftyp + moov + sidx), so a client can answer index range requests from it.
+ */
 export function segmentBytes(format: FormatModel, seq: number): Buffer {
-  if (seq === 0) return format.bytes.subarray(format.initRange.start, format.initRange.end + 1);
+  if (seq === 0) return format.bytes.subarray(format.initRange.start, initSegmentEnd(format) + 1);
   const s = format.segments[seq - 1];
   if (!s) throw new Error(`no segment ${seq} in itag ${format.itag}`);
   return format.bytes.subarray(s.range.start, s.range.end + 1);
+}
+
+/** Last byte (inclusive) of the init segment: the end of the index range (init and index are contiguous). */
+export function initSegmentEnd(format: FormatModel): number {
+  return Math.max(format.initRange.end, format.indexRange.end);
 }

@@ -89,6 +89,8 @@ export interface LogEntry {
 
 export const CLIENT_INFO = { osName: 'Roku', osVersion: '14.0', clientName: 1, clientVersion: '2.20250101.00.00' };
 const MAX_INT32 = 2147483647;
+/** How long after a declared seek (ClientAbrState.time_since_last_seek) a backwards player time is accepted. */
+const SEEK_GRACE_MS = 10_000;
 const DEFAULTS = {
   readaheadMs: 15000,
   maxSegmentsPerTrack: 8,
@@ -123,7 +125,8 @@ interface Session {
   invalid?: 'reloaded' | 'expired' | 'redirected';
   redirectCount: number;
   reloadToken?: string;
-  ended: boolean;
+  /** "audioItag:videoItag" pairs whose every segment was delivered (end of stream for that pair). */
+  endedPairs: Set<string>;
   /** F17 state */
   firstPoToken?: string;
   protectedMediaMs: number;
@@ -266,7 +269,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       activeCtx: new Set(),
       mustNotSend: new Set(),
       redirectCount: 0,
-      ended: false,
+      endedPairs: new Set(),
       protectedMediaMs: 0,
       clientInfo: CLIENT_INFO,
       lastPlayerTimeMs: inherit?.lastPlayerTimeMs,
@@ -512,7 +515,6 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       s.lastRn = rn;
     }
     check('notPreRedirectUrl', s.invalid !== 'redirected' && url.pathname === s.path, `path=${url.pathname} expected=${s.path}`);
-    check('notAfterEnd', !s.ended);
     // spacing >= backoff
     if (s.lastResponseEnd !== undefined && s.lastBackoffMs > 0) {
       const gap = Date.now() - s.lastResponseEnd;
@@ -625,7 +627,14 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       check('selectedAfterInit', r.selectedFormatIds.length ? selProblems.length === 0 : null, selProblems.length ? `itags ${selProblems.join(',')} listed before their init segment was delivered` : undefined);
       check('bufferedRangesHonest', r.bufferedRanges.length ? claimProblems.length === 0 : null, claimProblems.length ? `claimed undelivered ${claimProblems.slice(0, 10).join(',')}` : undefined);
       const playerTimeMs = Number(r.clientAbrState?.playerTimeMs ?? r.playerTimeMs ?? 0);
-      check('playerTimeMonotonic', s.lastPlayerTimeMs === undefined ? null : playerTimeMs >= s.lastPlayerTimeMs, `now=${playerTimeMs} last=${s.lastPlayerTimeMs}`);
+      // A backwards jump is a seek when the client says it just sought (time_since_last_seek, ms).
+      const sinceSeek = r.clientAbrState?.timeSinceLastSeek === undefined ? undefined : Number(r.clientAbrState.timeSinceLastSeek);
+      const declaredSeek = sinceSeek !== undefined && sinceSeek >= 0 && sinceSeek <= SEEK_GRACE_MS;
+      check('playerTimeMonotonic', s.lastPlayerTimeMs === undefined ? null : playerTimeMs >= s.lastPlayerTimeMs || declaredSeek,
+        `now=${playerTimeMs} last=${s.lastPlayerTimeMs}${sinceSeek === undefined ? '' : ` timeSinceLastSeek=${sinceSeek}`}`);
+      // After every segment of this audio+video pair was delivered, only a seek (or another format) may ask again.
+      const pair = `${r.preferredAudioFormatIds[0]?.itag}:${r.preferredVideoFormatIds[0]?.itag}`;
+      check('notAfterEnd', !s.endedPairs.has(pair) || declaredSeek, `formats ${pair}`);
       s.lastPlayerTimeMs = playerTimeMs;
       if (decoded.poToken && s.firstPoToken === undefined) s.firstPoToken = toHex(decoded.poToken);
 
@@ -978,7 +987,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       const fmts = [findFormat(title, r.preferredAudioFormatIds[0]), findFormat(title, r.preferredVideoFormatIds[0])].filter((f): f is FormatModel => !!f);
       if (fmts.length && fmts.every((f) => s.delivered.has(`${f.itag}:${f.segments.length}`) || f.segments.every((sg) => s.delivered.has(`${f.itag}:${sg.sequence}`)))) {
         // end of stream reached when every segment of both tracks has been delivered
-        if (fmts.every((f) => f.segments.every((sg) => s.delivered.has(`${f.itag}:${sg.sequence}`)))) s.ended = true;
+        if (fmts.every((f) => f.segments.every((sg) => s.delivered.has(`${f.itag}:${sg.sequence}`)))) s.endedPairs.add(`${r.preferredAudioFormatIds[0]?.itag}:${r.preferredVideoFormatIds[0]?.itag}`);
       }
     }
     s.lastResponseEnd = Date.now();

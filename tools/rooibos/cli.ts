@@ -1,5 +1,7 @@
 // npm run test:brs: builds the Rooibos test package, runs it in the simulator, writes JUnit XML.
 import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import type { BsConfig } from "brighterscript";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { buildPackage } from "../build/bsc.ts";
@@ -17,6 +19,8 @@ Options:
   --zip <path>      run this test package instead of building one
   --timeout <s>     give up after this many seconds (default 300)
   --junit <path>    where to write JUnit XML (default out/junit/rooibos.xml)
+  --specs <glob>    build only these specs (e.g. "tests/spec/cache/**/*"; default every spec)
+  --out <dir>       build into this folder instead of out/ (lets two runs build side by side)
   --verbose         stream the whole console, not only the report
   -h, --help        show this help
 
@@ -28,6 +32,8 @@ const { values } = parseArgs({
         zip: { type: "string" },
         timeout: { type: "string", default: "300" },
         junit: { type: "string", default: "out/junit/rooibos.xml" },
+        specs: { type: "string" },
+        out: { type: "string" },
         verbose: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
     },
@@ -39,7 +45,7 @@ if (values.help) {
 
 let zip = values.zip;
 if (!zip) {
-    const build = await buildPackage("bsconfig.tests.json");
+    const build = await buildPackage("bsconfig.tests.json", testPackageOverrides(values.specs, values.out));
     if (!build.ok) finishRooibos(0, 1, `test package did not build (${build.problems.length} problem(s))`);
     zip = build.outFile;
 }
@@ -69,3 +75,17 @@ if (run.report) {
     await writeFile(values.junit, toJUnitXml(run.report));
 }
 finishRooibos(run.report?.totals.passed ?? 0, failedCount(run.report, run.ok), run.reason);
+
+/** bsc overrides for a partial or side-by-side build of the test package. */
+function testPackageOverrides(specs: string | undefined, out: string | undefined): BsConfig {
+    const overrides: BsConfig = {};
+    if (out) {
+        overrides.stagingDir = `${out}/staging`;
+        overrides.outFile = `${out}/tests.zip`;
+    }
+    if (specs) {
+        const config = JSON.parse(readFileSync("bsconfig.tests.json", "utf8")) as { files: Array<string | { src: string; dest: string }> };
+        overrides.files = config.files.map((entry) => (typeof entry === "object" && entry.src === "tests/spec/**/*" ? { src: specs, dest: entry.dest } : entry));
+    }
+    return overrides;
+}

@@ -29,6 +29,14 @@ export interface RunOptions {
     onLine?: (line: string) => void;
     /** Ends the run (outcome "stopped") when aborted, e.g. once a test is done with the channel. */
     signal?: AbortSignal;
+    /** Called once the channel was launched, with the remote control of this run. */
+    onStarted?: (remote: Remote) => void;
+}
+
+/** The remote control of a running channel. */
+export interface Remote {
+    /** Presses and releases a key ("back", "home", "select", "play", ...). */
+    sendKey(key: string): Promise<void>;
 }
 
 export interface RunResult {
@@ -161,6 +169,7 @@ export class Simulator {
 
         await page.goto(`${this.server.origin}/index.html`);
         await page.evaluate(`window.simRun(${JSON.stringify(zipRoute)}, "app.zip")`);
+        options.onStarted?.({ sendKey: async (key) => void (await page.evaluate(`window.simKey(${JSON.stringify(key)})`)) });
 
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<Omit<RunResult, "lines" | "durationMs">>((resolve) => {

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { UMPPartId, SabrError } from 'googlevideo/protos';
+import { UMPPartId, SabrError, FormatInitializationMetadata } from 'googlevideo/protos';
 import { startOrigin, type OriginHandle } from '../../../tools/origin/server.ts';
 import { loadTitles, segmentBytes, ticksToMs } from '../../../tools/origin/media-model.ts';
 import { getManifest, runSabrStream } from './helpers.ts';
@@ -101,13 +101,15 @@ for (const videoId of ['sabrOrigin1', 'sabrOrigin2']) {
       assert.equal(r.error, undefined, String(r.error));
       for (const [got, fmtItag] of [[r.video, itag], [r.audio, 140]] as const) {
         const f = origin.titles.get(videoId)!.formats.find((x) => x.itag === fmtItag)!;
-        // The player receives the init segment and every media segment in order: the file minus the sidx.
+        // The player receives the init segment (init + sidx, as on YouTube) and every media
+        // segment in order: the whole source file.
         const expected = Buffer.concat([segmentBytes(f, 0), ...f.segments.map((s) => segmentBytes(f, s.sequence))]);
         assert.equal(got.length, expected.length, `itag ${fmtItag} length`);
         ok(got.equals(expected), `itag ${fmtItag} bytes`);
         const src = Buffer.from(await (await fetch(`${origin.url}/__source/${videoId}/${fmtItag}`)).arrayBuffer());
-        ok(src.subarray(0, f.initRange.end + 1).equals(got.subarray(0, f.initRange.end + 1)));
-        ok(src.subarray(f.indexRange.end + 1).equals(got.subarray(f.initRange.end + 1)));
+        assert.equal(got.length, src.length, `itag ${fmtItag}: whole file length`);
+        ok(src.equals(got), `itag ${fmtItag}: whole file byte-exact`);
+        assert.equal(got.toString('latin1', f.indexRange.start + 4, f.indexRange.start + 8), 'sidx', 'sidx delivered in place');
       }
       const entries = origin.log().slice(before).filter((e) => e.path.includes('videoplayback'));
       ok(entries.length >= 2);
@@ -138,6 +140,28 @@ test('raw client echoing the cookie verbatim passes the cookie assertion and adv
   const e = origin.log().filter((x) => x.session && c.url.includes(x.session)).at(-1)!;
   assert.equal(e.assertions.find((a) => a.name === 'cookieEchoed')?.ok, true);
   assert.equal(e.assertions.find((a) => a.name === 'bufferedRangesHonest')?.ok, true);
+});
+
+test('init segment carries init + index (bytes 0..indexRange.end); FIM keeps both ranges', async () => {
+  const m = await getManifest(origin.url, 'sabrOrigin1');
+  const c = RawClient.fromPayload(m.payloads[0]!, 134);
+  const r = await c.post(c.body());
+  const fims = r.parts.filter((p) => p.type === UMPPartId.FORMAT_INITIALIZATION_METADATA).map((p) => FormatInitializationMetadata.decode(p.payload));
+  const inits = [...assemble(r.parts).values()].filter((s) => s.header.isInitSeg);
+  assert.deepEqual(inits.map((s) => s.header.itag).sort(), [134, 140]);
+  for (const s of inits) {
+    const f = origin.titles.get('sabrOrigin1')!.formats.find((x) => x.itag === s.header.itag)!;
+    ok(s.ended, `itag ${f.itag} init ended`);
+    assert.equal(Number(s.header.startRange), f.initRange.start, 'start_range');
+    assert.equal(Number(s.header.contentLength), f.indexRange.end + 1 - f.initRange.start, 'content_length = init + index');
+    assert.equal(s.bytes.length, f.indexRange.end + 1);
+    ok(s.bytes.equals(f.bytes.subarray(0, f.indexRange.end + 1)), `itag ${f.itag} init bytes`);
+    assert.equal(s.bytes.toString('latin1', f.indexRange.start + 4, f.indexRange.start + 8), 'sidx');
+    const fim = fims.find((x) => x.formatId?.itag === f.itag)!;
+    ok(fim, `FIM ${f.itag}`);
+    assert.deepEqual([fim.initRange?.start, fim.initRange?.end], [f.initRange.start, f.initRange.end], 'FIM init_range unchanged');
+    assert.deepEqual([fim.indexRange?.start, fim.indexRange?.end], [f.indexRange.start, f.indexRange.end], 'FIM index_range unchanged');
+  }
 });
 
 test('CORS: headers on every endpoint and pre-flight for POST with custom headers', async () => {

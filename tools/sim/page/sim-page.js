@@ -42,3 +42,5 @@ window.simRun = async (zipUrl, name) => {
 };
 
 window.simStop = () => brs.terminate();
+// A remote-control key press ("back", "home", "play", ...), as the device's remote would send it.
+window.simKey = (key) => brs.sendKeyPress(key);

@@ -1,0 +1,180 @@
+sub init()
+    m.top.functionName = "drive"
+end sub
+
+sub drive()
+    plan = ParseJson(ReadAsciiFile("pkg:/cache-writer-test.json"))
+    summary = { steps: [] }
+    runPlan(plan, summary)
+    print "CACHE-WRITER-SUMMARY "; FormatJson(summary)
+    m.top.done = true
+end sub
+
+sub runPlan(plan as object, summary as object)
+    fs = CreateObject("roFileSystem")
+    config = plan.writer
+    ' The scene wrote this orphan before starting the writer.
+    orphan = config.cacheDir + "/seg-orphan.bin"
+
+    port = CreateObject("roMessagePort")
+    m.top.observeField("inbox", port)
+    m.responses = []
+    if not waitFor(port, 20000)
+        summary.steps.Push("writer never became ready")
+        return
+    end if
+    summary.AddReplace("orphanSwept", not fs.Exists(orphan))
+
+    ' The spool ships in the package: in the simulator only one thread may create files in
+    ' tmp:/ (see the scene), and that is the writer.
+    spool = CreateObject("roByteArray")
+    spool.ReadFile(plan.spoolPath)
+    expected = CreateObject("roByteArray")
+    for each chunk in plan.chunks
+        expected.Append(spool.Slice(chunk.offset, chunk.offset + chunk.length))
+    end for
+
+    ' The burst: one `request` set per message, nothing awaited in between.
+    for i = 1 to plan.stores
+        send({
+            type: "STORE_REQUEST"
+            requestId: i
+            cacheKey: plan.keyPrefix + i.ToStr()
+            spoolPath: plan.spoolPath
+            chunks: plan.chunks
+            contentLength: expected.Count()
+            pinned: i = plan.pinnedRequestId
+        })
+    end for
+    if not waitForCount(port, "STORE_RESULT", plan.stores, 60000)
+        summary.steps.Push("not every STORE_RESULT arrived")
+    end if
+
+    send({ type: "CACHE_TOUCH", cacheKeys: plan.touchKeys })
+    for i = 1 to plan.snapshots
+        send({ type: "SNAPSHOT_REQUEST", snapshot: { seq: i, playerTimeMs: 1000 * i, url: "https://example.invalid/videoplayback?rn=" + i.ToStr() } })
+    end for
+    send({ type: "STORE_REQUEST", requestId: 999, cacheKey: 5 })
+    send({ type: "SPOOL_RELEASE", spoolPath: plan.spoolPath })
+    send({ type: "FLUSH_REQUEST", requestId: 1000 })
+    if not waitForCount(port, "FLUSH_RESULT", 1, 20000)
+        summary.steps.Push("no FLUSH_RESULT")
+    end if
+
+    stats = m.top.writerStats
+    summary.AddReplace("relayed", m.top.relayedCount)
+    send({ type: "STOP" })
+    summarize(summary, plan, m.responses, stats, expected)
+end sub
+
+sub summarize(summary as object, plan as object, responses as object, stats as object, expected as object)
+    fs = CreateObject("roFileSystem")
+    config = plan.writer
+    results = []
+    order = []
+    errors = []
+    flush = invalid
+    bytesMatch = invalid
+    for each msg in responses
+        order.Push(msg.type)
+        if msg.type = "STORE_RESULT"
+            results.Push({ requestId: msg.requestId, cacheKey: msg.cacheKey, storedPath: msg.storedPath, cacheBytesWritten: msg.cacheBytesWritten, evicted: msg.evicted, removed: msg.maintenanceSummary.removed, remainingBytes: msg.maintenanceSummary.remainingBytes, error: msg.error })
+            if bytesMatch = invalid and msg.storedPath <> "" and fs.Exists(msg.storedPath)
+                stored = CreateObject("roByteArray")
+                stored.ReadFile(msg.storedPath)
+                bytesMatch = stored.ToHexString() = expected.ToHexString()
+            end if
+        else if msg.type = "MESSAGE_ERROR"
+            errors.Push({ requestId: msg.requestId, receivedType: msg.receivedType, error: msg.error })
+        else if msg.type = "FLUSH_RESULT"
+            flush = { requestId: msg.requestId, storesCompleted: msg.storesCompleted, snapshotWritten: msg.snapshotWritten, error: msg.error }
+        end if
+    end for
+    survivors = []
+    for each result in results
+        if result.storedPath <> "" and fs.Exists(result.storedPath)
+            survivors.Push(result.cacheKey)
+        end if
+    end for
+    cacheFiles = 0
+    cacheBytes = 0
+    for each name in fs.GetDirectoryListing(config.cacheDir)
+        cacheFiles = cacheFiles + 1
+        cacheBytes = cacheBytes + fs.Stat(config.cacheDir + "/" + name).size
+    end for
+    snapshotDirFiles = []
+    for each name in fs.GetDirectoryListing(plan.snapshotDir)
+        snapshotDirFiles.Push(name)
+    end for
+    ' Parsed here: brs-engine's FormatJson does not escape quotes inside strings.
+    snapshot = invalid
+    if fs.Exists(config.snapshotPath)
+        snapshot = ParseJson(ReadAsciiFile(config.snapshotPath))
+    end if
+    summary.Append({
+        results: results
+        order: order
+        messageErrors: errors
+        flush: flush
+        stats: copyStats(stats)
+        bytesMatch: bytesMatch = true
+        survivors: survivors
+        cacheFiles: cacheFiles
+        cacheBytes: cacheBytes
+        snapshotDirFiles: snapshotDirFiles
+        snapshot: snapshot
+        spoolKept: fs.Exists(plan.spoolPath)
+    })
+end sub
+
+function copyStats(stats as dynamic) as dynamic
+    if stats = invalid
+        return invalid
+    end if
+    return { messages: stats.messages, rejected: stats.rejected, storesCompleted: stats.storesCompleted, storesFailed: stats.storesFailed, maintenanceRuns: stats.maintenanceRuns, snapshotWrites: stats.snapshotWrites, entries: stats.entries, totalBytes: stats.totalBytes, budgetBytes: stats.budgetBytes }
+end function
+
+' Sets the outbox once per message: the scene relays each set to writer.request.
+sub send(msg as object)
+    m.top.outbox = msg
+end sub
+
+' Waits until the writer is ready, collecting responses meanwhile.
+function waitFor(port as object, timeoutMs as integer) as boolean
+    clock = CreateObject("roTimespan")
+    while clock.TotalMilliseconds() < timeoutMs
+        if m.top.writerReady = true
+            return true
+        end if
+        collect(wait(20, port))
+    end while
+    return false
+end function
+
+' Waits until `count` responses of `kind` were collected.
+function waitForCount(port as object, kind as string, count as integer, timeoutMs as integer) as boolean
+    clock = CreateObject("roTimespan")
+    while clock.TotalMilliseconds() < timeoutMs
+        if countOf(kind) >= count
+            return true
+        end if
+        collect(wait(50, port))
+    end while
+    return countOf(kind) >= count
+end function
+
+function countOf(kind as string) as integer
+    n = 0
+    for each msg in m.responses
+        if msg.type = kind
+            n = n + 1
+        end if
+    end for
+    return n
+end function
+
+sub collect(msg as dynamic)
+    if type(msg) = "roSGNodeEvent" and msg.getField() = "inbox"
+        m.responses.Push(msg.getData())
+    end if
+end sub

@@ -1,0 +1,51 @@
+// The whole pipeline in the simulator against the local origin: a DASH SegmentBase client plays
+// through the channel's server, every byte is compared with the origin's source files.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { assertDelivered, failedAssertions, startPipeline, type PipelineUnderTest } from "./pipeline-harness.ts";
+
+for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(",").map((mode) => mode === "workers")) {
+    describe(`delivery (${workers ? "fetch worker + cache writer" : "inline fetches, no cache"})`, { timeout: 600_000 }, () => {
+        let pipeline: PipelineUnderTest;
+        before(async () => {
+            pipeline = await startPipeline({ workers, outDir: `out/pipeline-test/delivery-${workers ? "workers" : "inline"}` });
+        });
+        after(async () => pipeline?.close());
+
+        const styles = [
+            { itag: 160, rangeStyle: "segments" as const },
+            { itag: 133, rangeStyle: "misaligned" as const },
+            { itag: 134, rangeStyle: "combined-init" as const },
+        ];
+        for (const { itag, rangeStyle } of styles) {
+            it(`plays the whole title in itag ${itag} with audio, byte-identical (${rangeStyle} requests)`, async () => {
+                const client = pipeline.client();
+                const report = await client.play({ videoItag: itag, rangeStyle });
+                await assertDelivered(pipeline, report, itag, true);
+            });
+        }
+
+        it("made every SABR request the origin considers correct (§9.7)", () => {
+            assert.deepEqual(failedAssertions(pipeline.origin), []);
+        });
+
+        it("reports stage timings and counters at /metrics", async () => {
+            const metrics = (await pipeline.channel.metrics()) as { pipeline: Record<string, number>; stages: Record<string, { count: number }> };
+            assert.ok((metrics.pipeline.fetches ?? 0) > 0 && (metrics.pipeline.segmentsReady ?? 0) > 0);
+            assert.ok(metrics.stages.protoEncodeMs!.count > 0 && metrics.stages.proxyRoundTripMs!.count > 0 && metrics.stages.umpProcessMs!.count > 0);
+            if (workers) assert.ok(metrics.stages.storeMs!.count > 0, "store timings");
+        });
+
+        it("shuts down gracefully: nothing but the cache and the snapshot is left in tmp:/", async () => {
+            const result = await pipeline.channel.exit();
+            assert.equal(result.outcome, "exited", result.reason);
+            const report = result.lines.find((line) => line.includes("files left in tmp:/"));
+            assert.ok(report, "the server reports what it left");
+            const counts = JSON.parse(report!.slice(report!.indexOf("{"))) as Record<string, number>;
+            assert.equal(counts["tmp:/sabr/spool"] ?? 0, 0, report);
+            for (const [folder, files] of Object.entries(counts)) {
+                if (!["tmp:/sabr/cache", "tmp:/sabr/spool", "tmp:/sabr", "tmp:/"].includes(folder)) assert.equal(files, 0, `${folder}: ${report}`);
+            }
+        });
+    });
+}

@@ -1,0 +1,99 @@
+// A running channel (the real package, config pointed at a local origin) plus the helpers the
+// pipeline tests share: source bytes, a DASH client, origin log checks.
+import assert from "node:assert/strict";
+import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
+import { launchChannel, type ChannelOptions, type RunningChannel } from "../../../tools/channel/launch.ts";
+import { DashClient, type PlayReport } from "../support/dash-client.ts";
+
+export const TITLE = "sabrOrigin1";
+export const AUDIO_ITAG = 140;
+
+export interface PipelineUnderTest {
+    origin: OriginHandle;
+    channel: RunningChannel;
+    source(itag: number): Promise<Buffer>;
+    client(): DashClient;
+    close(): Promise<void>;
+}
+
+export interface PipelineSettings {
+    title?: string;
+    variant?: "single" | "multi" | "unscoped";
+    /** Origin fault profile active from the start. */
+    faults?: string;
+    /** Run the fetch worker and cache writer (default) or fetch inline without a cache. */
+    workers?: boolean;
+    server?: Record<string, unknown>;
+    cacheWriter?: Record<string, unknown>;
+    outDir: string;
+}
+
+export async function startPipeline(settings: PipelineSettings): Promise<PipelineUnderTest> {
+    const title = settings.title ?? TITLE;
+    const origin = await startOrigin({ port: 0, ...(settings.faults ? { faults: settings.faults } : {}) });
+    const workers = settings.workers ?? true;
+    const options: ChannelOptions = {
+        manifestUrl: `${origin.url}/manifest/${title}.mpd?variant=${settings.variant ?? "single"}`,
+        server: settings.server ?? {},
+        outDir: settings.outDir,
+        timeoutMs: 600_000,
+        ...(workers ? { fetchWorker: {}, cacheWriter: settings.cacheWriter ?? {} } : { fetchWorker: false as never, cacheWriter: false as never }),
+    };
+    let channel: RunningChannel;
+    try {
+        channel = await launchChannel(options);
+    } catch (error) {
+        await origin.close();
+        throw error;
+    }
+    const sources = new Map<number, Buffer>();
+    const clients: DashClient[] = [];
+    return {
+        origin,
+        channel,
+        source: async (itag) => {
+            if (!sources.has(itag)) {
+                const response = await fetch(`${origin.url}/__source/${title}/${itag}`);
+                assert.equal(response.status, 200);
+                sources.set(itag, Buffer.from(await response.arrayBuffer()));
+            }
+            return sources.get(itag)!;
+        },
+        client: () => {
+            const { ports } = channel;
+            const portMap = { 7010: ports.manifest, 7011: ports.video, 7012: ports.audio };
+            const client = new DashClient({ manifestUrl: channel.localManifestUrl, requestTimeoutMs: 40_000, portMap });
+            clients.push(client);
+            return client;
+        },
+        close: async () => {
+            for (const client of clients) client.close();
+            await channel.close();
+            await origin.close();
+        },
+    };
+}
+
+/** Every received byte equals the source, for the video itag and the audio. */
+export async function assertDelivered(pipeline: PipelineUnderTest, report: PlayReport, videoItag: number, wholeTitle: boolean): Promise<void> {
+    assert.deepEqual(report.errors, [], "client errors");
+    assert.deepEqual(report.problems().map((r) => `${r.kind} ${r.range.start}-${r.range.end}: ${r.problems.join("; ")}`), []);
+    for (const itag of [videoItag, AUDIO_ITAG]) {
+        const source = await pipeline.source(itag);
+        const verdict = report.verify(itag, source);
+        assert.ok(verdict.ok, `itag ${itag}: ${verdict.message}`);
+        if (wholeTitle) assert.ok(report.byItag(itag).covers(source.length), `itag ${itag}: not every byte was delivered`);
+    }
+}
+
+/** The origin's §9.7 assertions that failed, as "rn=…: name (detail)". */
+export function failedAssertions(origin: OriginHandle, ignore: string[] = []): string[] {
+    return origin
+        .log()
+        .filter((entry) => entry.method === "POST")
+        .flatMap((entry) => entry.assertions.filter((a) => a.ok === false && !ignore.includes(a.name)).map((a) => `rn=${entry.rn}: ${a.name} (${a.detail ?? ""})`));
+}
+
+export function posts(origin: OriginHandle): number {
+    return origin.log().filter((entry) => entry.method === "POST").length;
+}

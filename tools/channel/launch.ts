@@ -1,0 +1,121 @@
+// Builds the real channel with a given config/channel.json and runs it in the simulator with the
+// network bridge, until its server serves the manifest. Used by `npm start`, the pipeline tests
+// and the benchmarks, so all of them exercise the same package a Roku would get.
+import { mkdir, writeFile } from "node:fs/promises";
+import { buildPackage } from "../build/bsc.ts";
+import { Simulator, type Remote, type RunResult } from "../sim/simulator.ts";
+
+export interface ChannelOptions {
+    /** The SABR DASH manifest the channel loads. */
+    manifestUrl: string;
+    /** Extra ytsabrServerTask settings (Server.normalizeConfig documents them). */
+    server?: Record<string, unknown>;
+    /** sabrFetchWorkerTask and sabrCacheWriterTask settings. */
+    fetchWorker?: Record<string, unknown>;
+    cacheWriter?: Record<string, unknown>;
+    /** Build folder (out/<name>); separate folders let runs build side by side. */
+    outDir: string;
+    timeoutMs: number;
+    headed?: boolean;
+    /** Bridge send buffer per socket (bytes). */
+    sendBufferBytes?: number;
+    onLine?: (line: string) => void;
+}
+
+export interface RunningChannel {
+    simulator: Simulator;
+    /** Host ports of the channel's 7010 (manifest), 7011 (video) and 7012 (audio). */
+    ports: { manifest: number; video: number; audio: number };
+    /** The channel's manifest as a host client reaches it. */
+    localManifestUrl: string;
+    lines: string[];
+    /** Resolves when the run ends (exit, crash, timeout or stop). */
+    finished: Promise<RunResult>;
+    /** GET /metrics of the channel's server. */
+    metrics(): Promise<Record<string, unknown>>;
+    /** Presses Back (graceful shutdown) and waits for the channel to exit. */
+    exit(): Promise<RunResult>;
+    close(): Promise<void>;
+}
+
+/** Thrown when the channel does not come up; `stage` names what failed. */
+export class ChannelStartError extends Error {
+    constructor(readonly stage: "build" | "simulator" | "channel", message: string, readonly lines: string[] = []) {
+        super(`${stage}: ${message}`);
+    }
+}
+
+/** Builds the channel package for `options` (config/channel.json replaced). Returns the zip path. */
+export async function buildChannel(options: ChannelOptions): Promise<string> {
+    await mkdir(options.outDir, { recursive: true });
+    const channelJson = `${options.outDir}/channel.json`;
+    await writeFile(
+        channelJson,
+        JSON.stringify({ manifestUrl: options.manifestUrl, server: options.server ?? {}, fetchWorker: options.fetchWorker ?? {}, cacheWriter: options.cacheWriter ?? {} }, null, 2)
+    );
+    const build = await buildPackage("bsconfig.json", {
+        files: ["manifest", { src: "src/**/*", dest: "source" }, "components/**/*", "images/**/*", { src: channelJson, dest: "config/channel.json" }],
+        stagingDir: `${options.outDir}/staging`,
+        outFile: `${options.outDir}/channel.zip`,
+    });
+    if (!build.ok) throw new ChannelStartError("build", `${build.problems.length} compiler problem(s): ${build.problems.slice(0, 3).join("; ")}`);
+    return build.outFile;
+}
+
+/**
+ * Builds (unless `zip` is given) and runs the channel until its server serves the manifest. A
+ * `simulator` given by the caller is reused (and left open); otherwise one is launched and closed
+ * with the channel.
+ */
+export async function launchChannel(options: ChannelOptions, prebuilt: { zip?: string; simulator?: Simulator } = {}): Promise<RunningChannel> {
+    const zip = prebuilt.zip ?? (await buildChannel(options));
+    const ownSimulator = !prebuilt.simulator;
+    const simulator = prebuilt.simulator ?? await Simulator.launch({
+        headed: options.headed,
+        bridge: { portMap: { 7010: 0, 7011: 0, 7012: 0 }, ...(options.sendBufferBytes ? { sendBufferBytes: options.sendBufferBytes } : {}) },
+    }).catch((error: Error) => {
+        throw new ChannelStartError("simulator", error.message);
+    });
+    const lines: string[] = [];
+    let remote: Remote | undefined;
+    let serving: (line: string) => void = () => undefined;
+    const servingLine = new Promise<string>((resolve) => (serving = resolve));
+    const stopRun = new AbortController();
+    const finished = simulator.run(zip, {
+        timeoutMs: options.timeoutMs,
+        signal: stopRun.signal,
+        onStarted: (started) => (remote = started),
+        onLine: (line) => {
+            lines.push(line);
+            options.onLine?.(line);
+            if (/\[MainScene\] status: (serving|error)/.test(line)) serving(line);
+        },
+    });
+    const first = await Promise.race([servingLine, finished]);
+    if (typeof first !== "string" || first.includes("status: error")) {
+        stopRun.abort();
+        await finished;
+        if (ownSimulator) await simulator.close();
+        const reason = typeof first === "string" ? first.trim() : first.reason;
+        throw new ChannelStartError("channel", reason, lines);
+    }
+    const bridge = simulator.bridge!;
+    const ports = { manifest: bridge.listenerPort(7010)!, video: bridge.listenerPort(7011)!, audio: bridge.listenerPort(7012)! };
+    return {
+        simulator,
+        ports,
+        localManifestUrl: `http://127.0.0.1:${ports.manifest}/manifest.mpd`,
+        lines,
+        finished,
+        metrics: async () => (await (await fetch(`http://127.0.0.1:${ports.manifest}/metrics`)).json()) as Record<string, unknown>,
+        exit: async () => {
+            await remote?.sendKey("back");
+            return finished;
+        },
+        close: async () => {
+            stopRun.abort();
+            await finished;
+            if (ownSimulator) await simulator.close();
+        },
+    };
+}
