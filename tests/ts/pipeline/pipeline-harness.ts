@@ -86,11 +86,11 @@ export async function assertDelivered(pipeline: PipelineUnderTest, report: PlayR
     }
 }
 
-/** The origin's §9.7 assertions that failed, as "rn=…: name (detail)". */
-export function failedAssertions(origin: OriginHandle, ignore: string[] = []): string[] {
+/** The origin's §9.7 assertions that failed (log entries from `fromId` on), as "rn=…: name (detail)". */
+export function failedAssertions(origin: OriginHandle, ignore: string[] = [], fromId = 0): string[] {
     return origin
         .log()
-        .filter((entry) => entry.method === "POST")
+        .filter((entry) => entry.method === "POST" && entry.id >= fromId)
         .flatMap((entry) => entry.assertions.filter((a) => a.ok === false && !ignore.includes(a.name)).map((a) => `rn=${entry.rn}: ${a.name} (${a.detail ?? ""})`));
 }
 

@@ -1,0 +1,137 @@
+// How the pipeline coordinates: one fetch per segment however many requests wait, cache hits
+// answered while a slow fetch runs, disconnects cancel, the deadline falls back to an inline fetch,
+// the cache keeps its budget. The channel runs in the simulator against the local origin.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { parseSidx, type SidxReference } from "../support/dash-client.ts";
+import { assertDelivered, posts, startPipeline, type PipelineUnderTest } from "./pipeline-harness.ts";
+
+const VIDEO_KEY = "160::root";
+const INDEX_RANGE = { start: 757, end: 1156 };
+
+interface Answer {
+    status: number;
+    body: Buffer;
+    ms: number;
+}
+
+/** One GET with a Range on a fresh connection; `signal` aborts it (the socket closes). */
+function get(port: number, range: { start: number; end: number }, signal?: AbortSignal): Promise<Answer> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+        const request = http.get(
+            { host: "127.0.0.1", port, path: `/video?key=${encodeURIComponent(VIDEO_KEY)}`, headers: { Range: `bytes=${range.start}-${range.end}` }, agent: false, signal },
+            (response) => {
+                const chunks: Buffer[] = [];
+                response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks), ms: Date.now() - started }));
+                response.on("error", reject);
+            }
+        );
+        request.on("error", reject);
+    });
+}
+
+async function pipelineStats(pipeline: PipelineUnderTest): Promise<Record<string, number>> {
+    return ((await pipeline.channel.metrics()) as { pipeline: Record<string, number> }).pipeline;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(",").map((mode) => mode === "workers")) {
+    describe(`coordination (${workers ? "fetch worker + cache writer" : "inline fetches"})`, { timeout: 600_000 }, () => {
+        let pipeline: PipelineUnderTest;
+        let source: Buffer;
+        let segments: SidxReference[];
+        const segmentAt = (ms: number): SidxReference => segments.find((s) => s.startMs <= ms && ms < s.startMs + s.durationMs)!;
+        const expect = (answer: Answer, ref: SidxReference): void => {
+            assert.equal(answer.status, 206);
+            assert.ok(answer.body.equals(source.subarray(ref.range.start, ref.range.end + 1)), `segment ${ref.sequence} bytes differ`);
+        };
+
+        before(async () => {
+            pipeline = await startPipeline({ workers, outDir: `out/pipeline-test/behaviour-${workers ? "workers" : "inline"}`, server: { deadlineMs: 1500 } });
+            source = await pipeline.source(160);
+            segments = parseSidx(source.subarray(INDEX_RANGE.start, INDEX_RANGE.end + 1), INDEX_RANGE.start).references;
+            const index = await get(pipeline.channel.ports.video, INDEX_RANGE);
+            assert.equal(index.status, 206);
+        });
+        after(async () => pipeline?.close());
+
+        it("asks SABR once for a segment that two requests want at the same time", async () => {
+            const wanted = segmentAt(40_000);
+            const before = posts(pipeline.origin);
+            const [first, second] = await Promise.all([get(pipeline.channel.ports.video, wanted.range), get(pipeline.channel.ports.video, wanted.range)]);
+            expect(first, wanted);
+            expect(second, wanted);
+            assert.equal(posts(pipeline.origin) - before, 1, "one SABR POST for both requests");
+        });
+
+        it("answers a cache hit while a slow fetch is in flight", async () => {
+            pipeline.origin.setFaults("F16:mode=slow:ms=3000@times=1");
+            const slowSegment = segmentAt(24_000);
+            const slow = get(pipeline.channel.ports.video, slowSegment.range);
+            await sleep(300);
+            const cached = segmentAt(40_000);
+            const hit = await get(pipeline.channel.ports.video, cached.range);
+            expect(hit, cached);
+            assert.ok(hit.ms < 1500, `the cache hit took ${hit.ms} ms while the fetch was in flight`);
+            const slowAnswer = await slow;
+            expect(slowAnswer, slowSegment);
+            assert.ok(slowAnswer.ms >= 1500, `the slow fetch answered after ${slowAnswer.ms} ms`);
+            pipeline.origin.setFaults("");
+        });
+
+        it("cancels the fetch when the only requester disconnects", async () => {
+            pipeline.origin.setFaults("F16:mode=slow:ms=4000@times=1");
+            const before = await pipelineStats(pipeline);
+            const abort = new AbortController();
+            const wanted = segmentAt(57_000);
+            const request = get(pipeline.channel.ports.video, wanted.range, abort.signal).catch((error: Error) => error);
+            await sleep(500);
+            abort.abort();
+            await request;
+            await sleep(800);
+            const after = await pipelineStats(pipeline);
+            assert.equal((after.cancels ?? 0) - (before.cancels ?? 0), 1, "one fetch cancelled");
+            pipeline.origin.setFaults("");
+            expect(await get(pipeline.channel.ports.video, wanted.range), wanted);
+        });
+
+        it("falls back to an inline fetch when the worker misses the deadline", { skip: !workers && "inline fetches have no worker to fall back from" }, async () => {
+            pipeline.origin.setFaults("F16:mode=slow:ms=6000@times=1");
+            const before = await pipelineStats(pipeline);
+            const wanted = segmentAt(17_000);
+            const answer = await get(pipeline.channel.ports.video, wanted.range);
+            expect(answer, wanted);
+            const after = await pipelineStats(pipeline);
+            assert.equal((after.fallbacks ?? 0) - (before.fallbacks ?? 0), 1);
+            assert.ok(answer.ms < 5000, `answered after ${answer.ms} ms: the fallback did not wait for the slow fetch`);
+            pipeline.origin.setFaults("");
+        });
+    });
+}
+
+describe("cache budget over a long run (fetch worker + cache writer)", { timeout: 600_000, skip: (process.env.PIPELINE_MODES ?? "workers").includes("workers") ? false : "needs the cache writer" }, () => {
+    const budgetBytes = 300_000;
+    const everyStores = 4;
+    let pipeline: PipelineUnderTest;
+    before(async () => {
+        pipeline = await startPipeline({ outDir: "out/pipeline-test/budget", cacheWriter: { budgetBytes, maintenanceEveryStores: everyStores, maintenanceIntervalMs: 60_000 } });
+    });
+    after(async () => pipeline?.close());
+
+    it("plays every format twice through a cache smaller than one format, byte-identical, within budget", async () => {
+        for (const itag of [160, 133, 134, 160]) {
+            const report = await pipeline.client().play({ videoItag: itag });
+            await assertDelivered(pipeline, report, itag, true);
+        }
+        const stats = await pipelineStats(pipeline);
+        assert.ok((stats.evicted ?? 0) > 0, "segments were evicted");
+        // Maintenance runs every few stores, so between runs the cache may exceed its budget by
+        // at most those stores (segments here are below 100 kB).
+        assert.ok((stats.cachePeakBytes ?? 0) <= budgetBytes + everyStores * 100_000, `peak ${stats.cachePeakBytes}`);
+        assert.ok((stats.cacheBytes ?? 0) <= budgetBytes + everyStores * 100_000, `now ${stats.cacheBytes}`);
+    });
+});
