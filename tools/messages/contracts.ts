@@ -210,6 +210,8 @@ export interface SegmentReady {
     spoolPath: string;
     rn: Int;
     segments: ReadySegment[];
+    /** Wall-clock ms (since the epoch) when the worker had these segments complete. */
+    sentAtMs: Long;
 }
 
 /** Fetch worker → server: the fetch ended (body parsed to the end, cancelled, or failed). */
@@ -273,10 +275,14 @@ export interface CacheTouch {
     cacheKeys: string[];
 }
 
-/** Server → cache writer: nothing refers to this spool any more; delete it. */
-export interface SpoolRelease {
-    type: "SPOOL_RELEASE";
-    spoolPath: string;
+/**
+ * Server → cache writer: nothing refers to this file any more; delete it. A response spool once
+ * its fetch ended and its segments are stored, or a cache file the writer evicted once no answer
+ * reads it (the writer never deletes a cache file an answer may be sending).
+ */
+export interface FileRelease {
+    type: "FILE_RELEASE";
+    path: string;
 }
 
 /** Server → cache writer: the session state to persist (debounced, written atomically). */
@@ -294,6 +300,8 @@ export interface FlushRequest {
 export interface FlushResult {
     type: "FLUSH_RESULT";
     requestId: Int;
+    /** Keys evicted since the last STORE_RESULT (the flush's own maintenance included). */
+    evicted: string[];
     storesCompleted: Int;
     snapshotWritten: boolean;
     error: string;
@@ -316,7 +324,7 @@ export const MESSAGE_TYPES = [
     "StoreRequest",
     "StoreResult",
     "CacheTouch",
-    "SpoolRelease",
+    "FileRelease",
     "SnapshotRequest",
     "FlushRequest",
     "FlushResult",
@@ -331,7 +339,7 @@ export type Message =
     | StoreRequest
     | StoreResult
     | CacheTouch
-    | SpoolRelease
+    | FileRelease
     | SnapshotRequest
     | FlushRequest
     | FlushResult

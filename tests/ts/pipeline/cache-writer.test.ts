@@ -42,6 +42,7 @@ interface StoreOutcome {
 }
 
 interface Summary {
+    releasedEvicted: number;
     steps: string[];
     orphanSwept: boolean;
     results: StoreOutcome[];
@@ -182,9 +183,11 @@ describe("sabrCacheWriterTask in the simulator", () => {
     });
 
     it("receives every request set as its own event and answers each STORE_REQUEST once", () => {
-        // Sets the writer counted: 40 stores, 1 touch, the snapshot burst, 1 bad, 1 release, 1 flush.
-        const sent = STORES + 1 + SNAPSHOTS + 3;
+        // Sets the writer counted: 40 stores, 1 touch, the snapshot burst, 1 bad, 1 release, 1 flush,
+        // then one release per evicted file and a second flush.
+        const sent = STORES + 1 + SNAPSHOTS + 3 + summary.releasedEvicted + 1;
         assert.ok(summary.stats, "no stats after FLUSH_RESULT");
+        assert.ok(summary.releasedEvicted > 0, "evicted files were released");
         assert.equal(summary.stats.messages, sent, `the writer saw ${summary.stats.messages} of ${sent} request sets: the simulator coalesced field sets`);
         assert.equal(summary.results.length, STORES, `the driver saw ${summary.results.length} of ${STORES} STORE_RESULTs: response sets were coalesced`);
         assert.deepEqual(
@@ -232,7 +235,7 @@ describe("sabrCacheWriterTask in the simulator", () => {
         assert.equal(summary.messageErrors[0]!.requestId, 999);
         assert.equal(summary.messageErrors[0]!.receivedType, "STORE_REQUEST");
         assert.match(summary.messageErrors[0]!.error, /cacheKey/);
-        assert.deepEqual(summary.order.slice(-3), ["MESSAGE_ERROR", "MESSAGE_ERROR", "FLUSH_RESULT"]);
+        assert.deepEqual(summary.order.slice(-4), ["MESSAGE_ERROR", "MESSAGE_ERROR", "FLUSH_RESULT", "FLUSH_RESULT"]);
         assert.equal(summary.stats!.rejected, 2);
     });
 
@@ -250,7 +253,7 @@ describe("sabrCacheWriterTask in the simulator", () => {
     it("refuses to delete a released spool outside spoolDir", () => {
         // Deleting both names of a spool inside spoolDir is covered by tests/spec/cache.
         assert.equal(summary.messageErrors.length, 2);
-        assert.equal(summary.messageErrors[1]!.receivedType, "SPOOL_RELEASE");
+        assert.equal(summary.messageErrors[1]!.receivedType, "FILE_RELEASE");
         assert.match(summary.messageErrors[1]!.error, /not inside tmp:\/cw\/spool/);
         assert.equal(summary.spoolKept, true);
     });

@@ -110,7 +110,7 @@ before(async () => {
                 actions: [
                     { send: { type: "FETCH_REQUEST", requestId: 40 } },
                     { send: { type: "HELLO", requestId: 41 } },
-                    { send: { type: "SPOOL_RELEASE", spoolPath: "tmp:/fw/x.ump" } },
+                    { send: { type: "FILE_RELEASE", path: "tmp:/fw/x.ump" } },
                     { send: fetchRequest(payload, 4, 30) },
                     { awaitResult: 4, timeoutMs: 30_000 },
                 ],
@@ -256,7 +256,7 @@ describe("sabrFetchWorkerTask against the local origin", () => {
         assert.equal(errors[0]!.receivedType, "FETCH_REQUEST");
         assert.match(errors[0]!.error, /FETCH_REQUEST/);
         assert.equal(errors[1]!.receivedType, "HELLO");
-        assert.equal(errors[2]!.receivedType, "SPOOL_RELEASE");
+        assert.equal(errors[2]!.receivedType, "FILE_RELEASE");
         assert.equal(errors[2]!.requestId, -1);
         const final = resultOf("bad", 4);
         assert.equal(final.outcome, "ok");

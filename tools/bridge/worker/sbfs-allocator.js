@@ -1,20 +1,51 @@
-// Replaces the space allocator of the engine's tmp:/ and cachefs:/ volumes (plain JS, loaded with
-// importScripts in every engine worker, before the bridge extension).
+// Makes the engine's tmp:/ and cachefs:/ volumes work as one file system shared by every engine
+// worker (plain JS, loaded with importScripts in every engine worker, before the bridge extension).
 //
-// Why: those volumes are zenfs "SingleBuffer" stores (zenfs 2.5.0 in brs-engine 2.2.0) on a
-// SharedArrayBuffer shared by all workers. Its `set(id, data)` is a bump allocator: a value that
-// grows is always copied to the end of the used area (its own old extent counts as "in use", so
-// it can never grow in place), freed or abandoned extents are never reused, and nothing checks the
-// end of the buffer, so `Uint8Array.set` finally throws "offset is out of bounds". zenfs rewrites
-// a whole file on every write, so a file appended in k-byte pieces costs about size²/(2k) bytes of
-// volume: an 8 MiB download appended in 256 KiB pieces needs ~130 MiB of a 64 MiB volume.
+// Those volumes are zenfs "SingleBuffer" stores (zenfs 2.5.0 in brs-engine 2.2.0) on one
+// SharedArrayBuffer per volume, shared by all workers (the main/render interpreter and each Task);
+// each worker has its own zenfs StoreFS object over it. zenfs did not make that safe:
 //
-// The replacement keeps zenfs's on-buffer format (superblock, metadata blocks, entries, checksums)
-// and changes only where values go: a value grows in place when the space after it is free (the
-// last value just moves the end of the used area), else it moves to the end of the used area
-// (growing values) or into the first free gap big enough (new values); freed space is found again
-// from the live entries; a full volume throws ENOSPC. Allocation runs under one lock for all
-// workers: the lock word of the oldest metadata block (not covered by checksums).
+// 1. Space. The store's `set(id, data)` is a bump allocator: a value that grows is always copied to
+//    the end of the used area (its own old extent counts as "in use", so it can never grow in
+//    place), freed or abandoned extents are never reused, and nothing checks the end of the buffer,
+//    so `Uint8Array.set` finally throws "offset is out of bounds". zenfs rewrites a whole file on
+//    every write, so a file appended in k-byte pieces costs about size²/(2k) bytes of volume: an
+//    8 MiB download appended in 256 KiB pieces needs ~130 MiB of a 64 MiB volume.
+// 2. Inode ids. StoreFS.allocNew numbers new inodes from a per-worker counter (`_lastID`, the
+//    largest id this worker knew when it first created something), so files and directories made by
+//    two workers got the same ids and overwrote each other's inode and data.
+// 3. Stale per-worker state. Path lookups may use per-worker path->id tables (`_ids`, `_paths`;
+//    unless the "no_id_tables" attribute is set), blind to what other workers created, deleted or
+//    renamed. Each worker's superblock object keeps its own newest metadata block, so entries
+//    another worker put in a newer block were invisible to `get`. And every read of an open file
+//    marks it dirty (atime), so closing it wrote the inode as it was at open: a reader in one
+//    thread set a file that another thread was appending to back to its old size (the next
+//    append then overwrote the end of the file).
+// 4. No locking. Directory listings are read-modify-written by whichever worker creates, deletes
+//    or renames an entry, and metadata entries and values by whichever worker writes: two workers
+//    at the same moment lost entries, read half-written listings, or broke checksums.
+// 5. The engine's Rename/MoveFile copy the file and delete the source (two steps, the whole file
+//    copied), so another thread could see both names, or none.
+//
+// The fix keeps zenfs's on-buffer format (superblock, metadata blocks, entries, checksums, inodes,
+// JSON directory listings) and changes code only, in every worker:
+// - one lock per volume for all workers: the lock word of the oldest metadata block (the one word
+//   of a block not covered by its checksum; zenfs's own `waitUnlocked` already honours it),
+//   reentrant within a worker. Every store access (get, keys, set, delete) and every StoreFS
+//   operation (create, mkdir, unlink, rmdir, rename, link, read, write, touch, stat, readdir) runs
+//   under it, so each is atomic for the other workers; the async variants run the sync ones.
+// - the allocator: a value grows in place when the space after it is free (the last value just
+//   moves the end of the used area), else it moves to the end of the used area (growing values) or
+//   into the first free gap big enough (new values); freed space is found again from the live
+//   entries; a full volume throws ENOSPC.
+// - new inode ids: under the lock, the next even id above every id in the store (ino = id,
+//   data = id + 1), so they are unique across workers.
+// - lookups walk the shared directory inodes ("no_id_tables"; the per-worker tables are no longer
+//   kept), `get` and friends follow the superblock to the newest metadata block, reads do not
+//   touch atime ("no_atime"), so closing a read-only file writes nothing.
+// - Rename/MoveFile of a file within tmp:/ or cachefs:/ is one zenfs rename (atomic, no copy).
+// Left as it is: the original case of a name (the volumes fold to lower case) is remembered only
+// by the worker that created the file; other workers list it in lower case.
 (function () {
     "use strict";
     const E = globalThis.brsEngine;
@@ -36,44 +67,85 @@
         return (c ^ 0xffffffff) >>> 0;
     }
 
-    /** Finds the store behind tmp:/ through a file handle (zenfs exposes no mount table here). */
-    function findStore() {
-        const device = E && E.BrsDevice && E.BrsDevice.fileSystem;
-        if (!device) return undefined;
-        const zfs = device.getFS("tmp:/");
-        if (!zfs || !zfs.promises || typeof zfs.promises.FileHandle !== "function") return undefined;
-        const probe = device.getPath("tmp:/.sbfs-allocator-probe");
-        const fd = zfs.openSync(probe, "w");
+    const VOLUMES = ["/tmp:", "/cachefs:"];
+    const LOCK_STALE_MS = 10000;
+
+    /**
+     * The zenfs mount table (mount point -> file system), caught while zenfs resolves a path: zenfs
+     * exposes none here, and creating a probe file to reach the store through a file handle would
+     * itself race with the other workers before the fix is in.
+     */
+    function mountTable(zfs, path) {
+        const proto = Map.prototype;
+        const iterate = proto[Symbol.iterator];
+        let table;
+        proto[Symbol.iterator] = function () {
+            if (!table && this.has(VOLUMES[0])) table = this;
+            return iterate.call(this);
+        };
         try {
-            const handle = new zfs.promises.FileHandle(undefined, fd).vfs;
-            return handle && handle.fs && handle.fs.store;
+            zfs.existsSync(path);
         } finally {
-            zfs.closeSync(fd);
-            zfs.unlinkSync(probe);
+            proto[Symbol.iterator] = iterate;
         }
+        return table;
     }
 
-    function install() {
-        const store = findStore();
-        const proto = store && Object.getPrototypeOf(store);
-        if (!proto || store.name !== "sbfs" || !store.superblock || !store._u8) {
-            return "tmp:/ is not a zenfs SingleBuffer store";
+    /** The StoreFS objects of tmp:/ and cachefs:/ (empty while tmp:/ is not mounted). */
+    function sharedFileSystems(device) {
+        const zfs = device.getFS("tmp:/");
+        const table = zfs && typeof zfs.existsSync === "function" ? mountTable(zfs, device.getPath("tmp:/")) : undefined;
+        if (!table) return [];
+        return VOLUMES.map((volume) => table.get(volume)).filter((fs) => fs && fs.store);
+    }
+
+    /** The object on `fs`'s prototype chain that defines `name`. */
+    function owner(fs, name) {
+        for (let proto = Object.getPrototypeOf(fs); proto; proto = Object.getPrototypeOf(proto)) {
+            if (Object.prototype.hasOwnProperty.call(proto, name)) return proto;
         }
-        if (proto.__bridgeAllocator) return "";
+        return undefined;
+    }
+
+    const STOREFS_METHODS = ["allocNew", "commitNewSync", "removeSync", "renameSync", "rmdirSync", "linkSync",
+        "touchSync", "writeSync", "readSync", "readdirSync", "statSync", "_findInodeSync", "transaction"];
+
+    function install() {
+        const device = E && E.BrsDevice && E.BrsDevice.fileSystem;
+        if (!device) return undefined;
+        const systems = sharedFileSystems(device);
+        if (systems.length === 0) return undefined; // not mounted yet
+        const store = systems[0].store;
+        const proto = Object.getPrototypeOf(store);
+        if (!proto || store.name !== "sbfs" || !store.superblock || !store._u8 || !(store.buffer instanceof SharedArrayBuffer)) {
+            return "tmp:/ is not a zenfs SingleBuffer store on a SharedArrayBuffer";
+        }
+        if (proto.__bridgeShared) return "";
         const sb = store.superblock;
         const Block = sb.metadata.constructor;
-        if (typeof Block.lockIndex !== "number") return "unknown metadata block layout";
+        if (typeof Block.lockIndex !== "number" || typeof Block.prototype.waitUnlocked !== "function") return "unknown metadata block layout";
         const blockSize = Number(sb.metadata_block_size);
         const oldest = oldestBlock(sb.metadata);
-        const sbSize = oldest.byteOffset - sb.byteOffset;
-        // Self-test: the checksums must come out as zenfs computed them, or the format differs.
-        if (crc(new Uint8Array(sb.buffer, sb.byteOffset + 4, sbSize - 4)) !== sb.checksum) return "superblock checksum differs";
-        if (blockChecksum(sb.metadata, blockSize) !== sb.metadata.checksum) return "metadata checksum differs";
-        const original = proto.set;
-        proto.set = function (id, data) {
-            return allocateAndSet(this, id, data, { sbSize, blockSize, Block });
-        };
-        proto.__bridgeAllocator = { original };
+        const ctx = { sbSize: oldest.byteOffset - sb.byteOffset, blockSize, Block };
+        const fsProto = owner(systems[0], "allocNew");
+        const missing = STOREFS_METHODS.filter((name) => !fsProto || typeof fsProto[name] !== "function");
+        if (missing.length > 0) return `unknown StoreFS (no ${missing.join(", ")})`;
+        if (typeof Object.getPrototypeOf(device).renameSync !== "function") return "unknown engine file system";
+        // Self-test, under the lock (other workers write meanwhile): the checksums must come out as
+        // zenfs computed them, or the format differs.
+        const problem = withLock(store, ctx, () => {
+            refreshMetadata(sb, Block);
+            if (crc(new Uint8Array(sb.buffer, sb.byteOffset + 4, ctx.sbSize - 4)) !== sb.checksum) return "superblock checksum differs";
+            if (blockChecksum(sb.metadata, blockSize) !== sb.metadata.checksum) return "metadata checksum differs";
+            return "";
+        });
+        if (problem) return problem;
+        patchBlock(Block);
+        patchStore(proto, ctx);
+        patchStoreFS(fsProto, proto, ctx);
+        patchDevice(Object.getPrototypeOf(device));
+        for (const fs of systems) sharedStore(fs, proto);
+        proto.__bridgeShared = true;
         return "";
     }
 
@@ -87,15 +159,82 @@
         return crc(new Uint8Array(block.buffer, block.byteOffset + 4, blockSize - 8));
     }
 
-    function lock(block, Block) {
-        const index = Block.lockIndex;
-        for (let attempt = 0; Atomics.compareExchange(block, index, 0, 1) !== 0; attempt++) {
-            if (attempt > 2000) throw enospc("sbfs: allocator lock held for over 10 s", "EBUSY");
-            Atomics.wait(block, index, 1, 5);
+    // ---- the volume lock ------------------------------------------------------------------------
+
+    /** Per worker: how deep this worker holds each lock word, by buffer and byte offset. */
+    const depths = new WeakMap();
+
+    function depthsOf(buffer) {
+        let map = depths.get(buffer);
+        if (!map) depths.set(buffer, (map = new Map()));
+        return map;
+    }
+
+    /** The volume's lock word: the lock field of its oldest metadata block (never moves). */
+    function lockOf(store, ctx) {
+        if (!store.__bridgeLock) {
+            const oldest = oldestBlock(store.superblock.metadata);
+            const offset = oldest.byteOffset + ctx.Block.lockIndex * 4;
+            store.__bridgeLock = { word: new Int32Array(oldest.buffer, offset, 1), depths: depthsOf(oldest.buffer), offset };
         }
-        return () => {
-            Atomics.store(block, index, 0);
-            Atomics.notify(block, index);
+        return store.__bridgeLock;
+    }
+
+    /**
+     * Takes the volume lock (0 free, 1 held: zenfs's own `waitUnlocked` reads it that way), or
+     * deeper when this worker already holds it. Every release notifies, so a holder that has not
+     * released for LOCK_STALE_MS is taken for dead (a Task worker terminated by STOP in the middle
+     * of an operation); the lock is then taken over (1 -> 2, once) with a warning.
+     */
+    function acquire(store, ctx) {
+        const lock = lockOf(store, ctx);
+        const depth = lock.depths.get(lock.offset) ?? 0;
+        if (depth === 0) {
+            let since = performance.now();
+            for (;;) {
+                const seen = Atomics.compareExchange(lock.word, 0, 0, 1);
+                if (seen === 0) break;
+                if (performance.now() - since > LOCK_STALE_MS) {
+                    if (seen === 1 && Atomics.compareExchange(lock.word, 0, 1, 2) === 1) {
+                        log("warning", `sbfs: volume lock held for over ${LOCK_STALE_MS} ms, taken over`);
+                        break;
+                    }
+                    since = performance.now();
+                }
+                if (Atomics.wait(lock.word, 0, seen, 5) === "ok") since = performance.now();
+            }
+        }
+        lock.depths.set(lock.offset, depth + 1);
+        return lock;
+    }
+
+    function release(lock) {
+        const depth = lock.depths.get(lock.offset) - 1;
+        lock.depths.set(lock.offset, depth);
+        if (depth === 0) {
+            Atomics.store(lock.word, 0, 0);
+            Atomics.notify(lock.word, 0);
+        }
+    }
+
+    function withLock(store, ctx, fn) {
+        const lock = acquire(store, ctx);
+        try {
+            return fn();
+        } finally {
+            release(lock);
+        }
+    }
+
+    /** zenfs waits on a block's lock word before reading it: not for a lock this worker holds. */
+    function patchBlock(Block) {
+        const index = Block.lockIndex;
+        Block.prototype.waitUnlocked = function () {
+            if ((depthsOf(this.buffer).get(this.byteOffset + index * 4) ?? 0) > 0) return;
+            const started = performance.now();
+            while (Atomics.load(this, index) !== 0 && performance.now() - started < LOCK_STALE_MS) {
+                Atomics.wait(this, index, Atomics.load(this, index), 5);
+            }
         };
     }
 
@@ -190,8 +329,7 @@
 
     function allocateAndSet(store, id, data, ctx) {
         const sb = store.superblock;
-        refreshMetadata(sb, ctx.Block);
-        const release = lock(oldestBlock(sb.metadata), ctx.Block);
+        const lock = acquire(store, ctx);
         try {
             refreshMetadata(sb, ctx.Block);
             const length = data.length;
@@ -221,6 +359,8 @@
             let entry = Array.from(block.items).find((item) => !item.offset);
             if (!entry) {
                 setUsed(sb, extents(sb, ctx), 0);
+                // The new block goes at used_bytes; zenfs does not align it, and its Int32Array view needs it.
+                sb.used_bytes = BigInt(Math.ceil(Number(sb.used_bytes) / 8) * 8);
                 if (Number(sb.used_bytes) + ctx.blockSize + 8 > total) throw enospc("sbfs: no room for a new metadata block");
                 block = sb.rotateMetadata();
                 entry = block.items[0];
@@ -235,8 +375,161 @@
             setUsed(sb, list, offset + length);
             seal(sb, block, ctx);
         } finally {
-            release();
+            release(lock);
         }
+    }
+
+    // ---- the store: every access under the volume lock ----------------------------------------
+
+    function patchStore(proto, ctx) {
+        const { get, keys } = proto;
+        proto.set = function (id, data) {
+            return allocateAndSet(this, id, data, ctx);
+        };
+        proto.get = function (id) {
+            return withLock(this, ctx, () => {
+                refreshMetadata(this.superblock, ctx.Block);
+                return get.call(this, id);
+            });
+        };
+        proto.keys = function () {
+            return withLock(this, ctx, () => {
+                refreshMetadata(this.superblock, ctx.Block);
+                return Array.from(keys.call(this));
+            })[Symbol.iterator]();
+        };
+        proto.delete = function (id) {
+            withLock(this, ctx, () => {
+                const sb = this.superblock;
+                refreshMetadata(sb, ctx.Block);
+                const { entry, block } = findEntry(sb, id);
+                if (!entry) return;
+                entry.offset = 0;
+                entry.size = 0;
+                entry.id = 0;
+                seal(sb, block, ctx);
+            });
+        };
+    }
+
+    // ---- StoreFS: atomic operations, shared ids and lookups ------------------------------------
+
+    const MAX_ID = 0xffffffff;
+
+    /** The store of `fs` when it is a shared volume (then with the attributes the fix needs). */
+    function sharedStore(fs, storeProto) {
+        const store = fs.store;
+        if (!store || Object.getPrototypeOf(store) !== storeProto) return undefined;
+        if (!fs.__bridgeShared) {
+            fs.attributes.set("no_id_tables", true);
+            fs.attributes.set("no_atime", true);
+            fs.__bridgeShared = true;
+        }
+        return store;
+    }
+
+    /** The next even id above every id in the store (inode = id, data = id + 1), or a free pair. */
+    function newId(store, ctx) {
+        const sb = store.superblock;
+        refreshMetadata(sb, ctx.Block);
+        const used = new Set();
+        let max = 0;
+        for (let block = sb.metadata; block; block = block.previous) {
+            for (const entry of block.items) {
+                if (!entry.offset) continue;
+                const id = Number(entry.id);
+                used.add(id);
+                if (id > max) max = id;
+            }
+        }
+        const next = (max | 1) + 1;
+        if (next + 1 <= MAX_ID) return next;
+        for (let id = 2; id + 1 <= MAX_ID; id += 2) if (!used.has(id) && !used.has(id + 1)) return id;
+        throw enospc("sbfs: no inode ids left");
+    }
+
+    /** The ino at `path`, read from the store (zenfs's rename compares it with its table). */
+    function inoAt(fs, path) {
+        try {
+            return fs._findInodeSync(fs.transaction(), path).ino;
+        } catch {
+            return undefined;
+        }
+    }
+
+    const LOCKED = ["commitNewSync", "removeSync", "renameSync", "rmdirSync", "linkSync", "touchSync",
+        "writeSync", "readSync", "readdirSync", "statSync"];
+    const ASYNC = { commitNew: "commitNewSync", remove: "removeSync", rename: "renameSync", rmdir: "rmdirSync",
+        link: "linkSync", touch: "touchSync", write: "writeSync", read: "readSync", readdir: "readdirSync",
+        stat: "statSync", exists: "existsSync", createFile: "createFileSync", mkdir: "mkdirSync", unlink: "unlinkSync" };
+    const TABLES = ["_add", "_remove", "_move"];
+
+    function patchStoreFS(fsProto, storeProto, ctx) {
+        for (const name of LOCKED) {
+            const original = fsProto[name];
+            fsProto[name] = function (...args) {
+                const store = sharedStore(this, storeProto);
+                if (!store) return original.apply(this, args);
+                return withLock(store, ctx, () => {
+                    if (name !== "renameSync") return original.apply(this, args);
+                    const ino = inoAt(this, args[0]);
+                    if (ino !== undefined) this._ids.set(args[0], ino);
+                    try {
+                        return original.apply(this, args);
+                    } finally {
+                        this._ids.delete(args[0]);
+                    }
+                });
+            };
+        }
+        // The store is synchronous: the async variants run the locked sync ones.
+        for (const [name, sync] of Object.entries(ASYNC)) {
+            const original = fsProto[name];
+            if (typeof original !== "function") continue;
+            fsProto[name] = async function (...args) {
+                if (!sharedStore(this, storeProto)) return original.apply(this, args);
+                return this[sync](...args);
+            };
+        }
+        const allocNew = fsProto.allocNew;
+        fsProto.allocNew = function (path) {
+            const store = sharedStore(this, storeProto);
+            if (!store) return allocNew.call(this, path);
+            return withLock(store, ctx, () => newId(store, ctx));
+        };
+        // The per-worker path tables are not read any more ("no_id_tables"): stop growing them.
+        for (const name of TABLES) {
+            const original = fsProto[name];
+            if (typeof original !== "function") continue;
+            fsProto[name] = function (...args) {
+                if (!sharedStore(this, storeProto)) return original.apply(this, args);
+            };
+        }
+    }
+
+    // ---- the engine: Rename/MoveFile of a file is one zenfs rename -----------------------------
+
+    function volumeOf(path) {
+        const match = /^\s*(tmp|cachefs):/i.exec(path);
+        return match ? match[1].toLowerCase() : "";
+    }
+
+    function patchDevice(deviceProto) {
+        const renameSync = deviceProto.renameSync;
+        deviceProto.renameSync = function (from, to) {
+            const volume = volumeOf(from);
+            if (volume && volume === volumeOf(to)) {
+                const zfs = this.getFS(from);
+                const source = this.getPath(from);
+                if (zfs.statSync(source).isFile()) {
+                    zfs.renameSync(source, this.getPath(to));
+                    this.deletePath(from);
+                    this.savePath(to);
+                    return;
+                }
+            }
+            return renameSync.call(this, from, to);
+        };
     }
 
     // tmp:/ may be mounted only after extensions load: the bridge calls this again from its tick hook
@@ -246,14 +539,18 @@
         if (state !== "pending") return state === "installed";
         try {
             const problem = install();
+            if (problem === undefined) return false; // not mounted yet
             if (problem) {
                 state = "failed";
-                log("warning", `tmp:/ allocator not replaced (${problem}); large tmp:/ files may fail`);
-            } else state = "installed";
+                log("warning", `tmp:/ and cachefs:/ not made safe to share (${problem}); files may be lost across threads`);
+            } else {
+                state = "installed";
+                log("debug", "tmp:/ and cachefs:/ made safe to share");
+            }
         } catch (error) {
             if (error && error.code === "ENOENT") return false; // not mounted yet
             state = "failed";
-            log("warning", `tmp:/ allocator not replaced (${error && error.message})`);
+            log("warning", `tmp:/ and cachefs:/ not made safe to share (${error && error.message})`);
         }
         return state === "installed";
     };

@@ -55,10 +55,17 @@ sub runPlan(plan as object, summary as object)
         send({ type: "SNAPSHOT_REQUEST", snapshot: { seq: i, playerTimeMs: 1000 * i, url: "https://example.invalid/videoplayback?rn=" + i.ToStr() } })
     end for
     send({ type: "STORE_REQUEST", requestId: 999, cacheKey: 5 })
-    send({ type: "SPOOL_RELEASE", spoolPath: plan.spoolPath })
+    send({ type: "FILE_RELEASE", path: plan.spoolPath })
     send({ type: "FLUSH_REQUEST", requestId: 1000 })
     if not waitForCount(port, "FLUSH_RESULT", 1, 20000)
         summary.steps.Push("no FLUSH_RESULT")
+    end if
+    ' Like the server: an evicted file is deleted once nothing reads it (here: at once).
+    released = releaseEvicted(m.responses)
+    summary.AddReplace("releasedEvicted", released)
+    send({ type: "FLUSH_REQUEST", requestId: 1001 })
+    if not waitForCount(port, "FLUSH_RESULT", 2, 20000)
+        summary.steps.Push("no second FLUSH_RESULT")
     end if
 
     stats = m.top.writerStats
@@ -66,6 +73,28 @@ sub runPlan(plan as object, summary as object)
     send({ type: "STOP" })
     summarize(summary, plan, m.responses, stats, expected)
 end sub
+
+' Sends FILE_RELEASE for the file of every key a STORE_RESULT or FLUSH_RESULT reported evicted.
+function releaseEvicted(responses as object) as integer
+    pathOf = {}
+    released = 0
+    for each msg in responses
+        if msg.type = "STORE_RESULT" and msg.storedPath <> ""
+            pathOf[msg.cacheKey] = msg.storedPath
+        end if
+    end for
+    for each msg in responses
+        if msg.type = "STORE_RESULT" or msg.type = "FLUSH_RESULT"
+            for each key in msg.evicted
+                if pathOf.DoesExist(key)
+                    send({ type: "FILE_RELEASE", path: pathOf[key] })
+                    released = released + 1
+                end if
+            end for
+        end if
+    end for
+    return released
+end function
 
 sub summarize(summary as object, plan as object, responses as object, stats as object, expected as object)
     fs = CreateObject("roFileSystem")
@@ -87,7 +116,9 @@ sub summarize(summary as object, plan as object, responses as object, stats as o
         else if msg.type = "MESSAGE_ERROR"
             errors.Push({ requestId: msg.requestId, receivedType: msg.receivedType, error: msg.error })
         else if msg.type = "FLUSH_RESULT"
-            flush = { requestId: msg.requestId, storesCompleted: msg.storesCompleted, snapshotWritten: msg.snapshotWritten, error: msg.error }
+            if flush = invalid
+                flush = { requestId: msg.requestId, storesCompleted: msg.storesCompleted, snapshotWritten: msg.snapshotWritten, error: msg.error }
+            end if
         end if
     end for
     survivors = []

@@ -1,0 +1,95 @@
+// Plays the DASH manifest named by ?manifest=<url> with shaka-player, muted, and exposes
+// window.playerState() / window.playerEvents() for run-player.ts (which polls them).
+/* global shaka */
+(function () {
+    "use strict";
+    const video = document.getElementById("video");
+    const events = [];
+    let playingSeen = false;
+    let stalls = 0;
+    let waitingEvents = 0;
+    let error = null;
+
+    function record(type, detail) {
+        // atMs is epoch time; run-player.ts makes it relative to its own start.
+        events.push({ atMs: Date.now(), type, currentTime: video.currentTime, detail: detail ?? null });
+    }
+
+    function shakaErrorText(e) {
+        const data = e && e.data ? JSON.stringify(e.data).slice(0, 300) : "";
+        return `shaka error ${e.code} (category ${e.category}, severity ${e.severity}) ${data}`;
+    }
+
+    function fail(text) {
+        if (error === null) error = text;
+        record("error", text);
+    }
+
+    for (const type of ["loadedmetadata", "canplay", "playing", "pause", "seeking", "seeked", "ended", "stalled"]) {
+        video.addEventListener(type, () => {
+            if (type === "playing") playingSeen = true;
+            record(type);
+        });
+    }
+    // A wait while seeking is the seek filling its buffer, not a stall of running playback.
+    video.addEventListener("waiting", () => {
+        waitingEvents += 1;
+        if (playingSeen && !video.seeking) stalls += 1;
+        record("waiting", video.seeking ? "seeking" : null);
+    });
+    video.addEventListener("error", () => {
+        const e = video.error;
+        fail(`media error ${e ? e.code : "?"}: ${e ? e.message : ""}`);
+    });
+
+    window.playerState = function () {
+        const quality = video.getVideoPlaybackQuality();
+        return {
+            currentTime: video.currentTime,
+            duration: Number.isFinite(video.duration) ? video.duration : null,
+            readyState: video.readyState,
+            playing: playingSeen && !video.paused && !video.ended && !video.seeking && video.readyState >= 3,
+            ended: video.ended,
+            stalls,
+            waitingEvents,
+            decodedFrames: quality.totalVideoFrames,
+            droppedFrames: quality.droppedVideoFrames,
+            videoWidth: video.videoWidth,
+            videoHeight: video.videoHeight,
+            error,
+        };
+    };
+    window.playerEvents = function (since) {
+        return events.slice(since ?? 0);
+    };
+    // Returns the index of the next event, so the caller can find this seek's 'seeked'.
+    window.playerSeek = function (seconds) {
+        const next = events.length;
+        video.currentTime = seconds;
+        return next;
+    };
+
+    async function start() {
+        const manifest = new URLSearchParams(location.search).get("manifest");
+        if (!manifest) return fail("no ?manifest=<url> in the page URL");
+        shaka.polyfill.installAll();
+        if (!shaka.Player.isBrowserSupported()) return fail("shaka-player: browser not supported");
+        const player = new shaka.Player();
+        window.shakaPlayer = player;
+        player.addEventListener("error", (event) => fail(shakaErrorText(event.detail)));
+        player.addEventListener("variantchanged", () => record("variantchanged", activeVariant(player)));
+        player.addEventListener("adaptation", () => record("adaptation", activeVariant(player)));
+        await player.attach(video);
+        video.muted = true;
+        await player.load(manifest);
+        record("loaded", activeVariant(player));
+        await video.play();
+    }
+
+    function activeVariant(player) {
+        const track = player.getVariantTracks().find((t) => t.active);
+        return track ? `${track.videoCodec} ${track.width}x${track.height} ${track.bandwidth}` : null;
+    }
+
+    start().catch((e) => fail(e && e.code !== undefined ? shakaErrorText(e) : String(e)));
+})();

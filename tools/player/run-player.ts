@@ -1,0 +1,239 @@
+// Plays a DASH manifest URL with a real player (shaka-player from npm) in the same headless
+// Chromium the simulator uses, and reports what the <video> element did.
+// Independent of the channel: the manifest is just a URL (it must answer with CORS headers,
+// and so must the media URLs it names, because the page is served from its own origin).
+import { chromium, type Browser, type Page } from "playwright-core";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CHROMIUM_PATH } from "../sim/simulator.ts";
+import { startStaticServer, type StaticServer } from "../sim/static-server.ts";
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+/** The DASH-only ES2021 build: everything the page needs, no dependencies. */
+const SHAKA_DIST = join(dirname(require.resolve("shaka-player/package.json")), "dist", "shaka-player.dash-es2021.js");
+
+/** Same switches as the simulator's browser; autoplay without a gesture is the one that matters here. */
+export const PLAYER_CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+];
+
+/** What window.playerState() returns in the page. */
+export interface PlayerState {
+    currentTime: number;
+    duration: number | null;
+    readyState: number;
+    playing: boolean;
+    ended: boolean;
+    /** 'waiting' events after playback started, not counting those while a seek fills its buffer. */
+    stalls: number;
+    /** Every 'waiting' event, seeks included. */
+    waitingEvents: number;
+    decodedFrames: number;
+    droppedFrames: number;
+    videoWidth: number;
+    videoHeight: number;
+    error: string | null;
+}
+
+export interface TimelineEntry {
+    /** Milliseconds since the page started. */
+    atMs: number;
+    /** A media element event ("playing", "waiting", "seeked", ...), a player event, or "sample". */
+    type: string;
+    currentTime: number;
+    detail: string | null;
+}
+
+export interface PlayerRequest {
+    url: string;
+    /** The Range header, when the request had one ("bytes=757-976"). */
+    range: string | null;
+}
+
+export type PlayerOutcome = "played" | "ended" | "error" | "timeout";
+
+export interface PlayerResult {
+    outcome: PlayerOutcome;
+    /** One line saying why the run ended. */
+    reason: string;
+    state: PlayerState;
+    /** Seconds of media played, seek jumps excluded. */
+    playedSeconds: number;
+    /** Where the seek landed (currentTime at 'seeked'), when one was asked for and done. */
+    seekedTo: number | null;
+    /** Wall time from opening the page to the first 'playing' event. */
+    startupMs: number | null;
+    wallMs: number;
+    timeline: TimelineEntry[];
+    requests: PlayerRequest[];
+    /** Console lines of the page (shaka logs warnings and errors there). */
+    console: string[];
+    screenshotPath: string | null;
+}
+
+export interface PlayOptions {
+    manifestUrl: string;
+    /** Seconds of media time to play (seek jumps excluded); stops earlier when the media ends. */
+    seconds: number;
+    /** Seek here once, after half of `seconds` was played. */
+    seekTo?: number;
+    headed?: boolean;
+    /** PNG of the <video> element taken at the end of the run. */
+    screenshotPath?: string;
+    /** An already launched browser to open the page in (left open); otherwise one is launched and closed. */
+    browser?: Browser;
+    /** Give up after this long (default: 4 × seconds + 30 s). */
+    timeoutMs?: number;
+    /** How often the page is sampled (default 250 ms). */
+    sampleMs?: number;
+}
+
+/** Serves the player page and shaka-player on loopback. */
+export async function startPlayerServer(): Promise<StaticServer> {
+    return startStaticServer(
+        new Map([
+            ["/player-page.html", join(here, "player-page.html")],
+            ["/player-page.js", join(here, "player-page.js")],
+            ["/shaka-player.js", SHAKA_DIST],
+        ])
+    );
+}
+
+export async function launchPlayerBrowser(headed = false): Promise<Browser> {
+    return chromium.launch({ executablePath: CHROMIUM_PATH, headless: !headed, args: PLAYER_CHROMIUM_ARGS });
+}
+
+export async function playInChromium(options: PlayOptions): Promise<PlayerResult> {
+    const browser = options.browser ?? (await launchPlayerBrowser(options.headed));
+    const server = await startPlayerServer();
+    const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
+    try {
+        return await runInPage(page, server, options);
+    } finally {
+        await page.close().catch(() => undefined);
+        await server.close();
+        if (!options.browser) await browser.close();
+    }
+}
+
+async function runInPage(page: Page, server: StaticServer, options: PlayOptions): Promise<PlayerResult> {
+    const started = Date.now();
+    const timeoutMs = options.timeoutMs ?? options.seconds * 4000 + 30_000;
+    const sampleMs = options.sampleMs ?? 250;
+    const requests: PlayerRequest[] = [];
+    const consoleLines: string[] = [];
+    page.on("request", (request) => {
+        if (request.url().startsWith(server.origin)) return;
+        requests.push({ url: request.url(), range: request.headers()["range"] ?? null });
+    });
+    page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
+    page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
+
+    const pageUrl = `${server.origin}/player-page.html?manifest=${encodeURIComponent(options.manifestUrl)}`;
+    await page.goto(pageUrl);
+
+    const samples: TimelineEntry[] = [];
+    let state = await readState(page);
+    let played = 0;
+    let last = state.currentTime;
+    // "due": not yet asked; "asked": waiting for this seek's 'seeked' (from event index seekFrom on).
+    let seek: "none" | "due" | "asked" | "done" = options.seekTo === undefined ? "none" : "due";
+    let seekFrom = 0;
+    let outcome: PlayerOutcome = "timeout";
+    let reason = `no outcome within ${timeoutMs} ms`;
+    while (Date.now() - started < timeoutMs) {
+        await page.waitForTimeout(sampleMs);
+        state = await readState(page);
+        samples.push({ atMs: Date.now() - started, type: "sample", currentTime: state.currentTime, detail: null });
+        // Only small forward steps while no seek is in flight are playback; a jump is the seek.
+        const step = state.currentTime - last;
+        if (seek !== "asked" && step > 0 && step < Math.max(2, (sampleMs / 1000) * 4)) played += step;
+        last = state.currentTime;
+        if (state.error) {
+            outcome = "error";
+            reason = state.error;
+            break;
+        }
+        if (state.ended) {
+            outcome = "ended";
+            reason = `media ended at ${state.currentTime.toFixed(3)} s`;
+            break;
+        }
+        if (seek === "due" && played >= options.seconds / 2) {
+            seekFrom = await page.evaluate((to) => (window as unknown as PageApi).playerSeek(to), options.seekTo ?? 0);
+            seek = "asked";
+        }
+        if (seek === "asked" && (await hasSeeked(page, seekFrom))) seek = "done";
+        if (seek !== "asked" && played >= options.seconds) {
+            outcome = "played";
+            reason = `played ${played.toFixed(3)} s of media`;
+            break;
+        }
+    }
+    // The page stamps its events with Date.now(); same clock as ours.
+    const pageEvents = await page.evaluate(() => (window as unknown as PageApi).playerEvents(0));
+    const events = pageEvents.map((e) => ({ ...e, atMs: e.atMs - started }));
+    const seeked = seek === "none" ? undefined : events.slice(seekFrom).find((e) => e.type === "seeked");
+    let screenshotPath: string | null = null;
+    if (options.screenshotPath) {
+        await page.locator("video").screenshot({ path: options.screenshotPath });
+        screenshotPath = options.screenshotPath;
+    }
+    return {
+        outcome,
+        reason,
+        state,
+        playedSeconds: played,
+        seekedTo: seeked ? seeked.currentTime : null,
+        startupMs: events.find((e) => e.type === "playing")?.atMs ?? null,
+        wallMs: Date.now() - started,
+        timeline: [...events, ...samples].sort((a, b) => a.atMs - b.atMs),
+        requests,
+        console: consoleLines,
+        screenshotPath,
+    };
+}
+
+/** The functions player-page.js puts on window. */
+interface PageApi {
+    playerState(): PlayerState;
+    playerEvents(since: number): TimelineEntry[];
+    playerSeek(seconds: number): number;
+}
+
+async function readState(page: Page): Promise<PlayerState> {
+    return page.evaluate(() => (window as unknown as Partial<PageApi>).playerState?.() ?? null).then(
+        (state) => state ?? emptyState()
+    );
+}
+
+async function hasSeeked(page: Page, since: number): Promise<boolean> {
+    const events = await page.evaluate((from) => (window as unknown as PageApi).playerEvents(from), since);
+    return events.some((e) => e.type === "seeked");
+}
+
+function emptyState(): PlayerState {
+    return {
+        currentTime: 0,
+        duration: null,
+        readyState: 0,
+        playing: false,
+        ended: false,
+        stalls: 0,
+        waitingEvents: 0,
+        decodedFrames: 0,
+        droppedFrames: 0,
+        videoWidth: 0,
+        videoHeight: 0,
+        error: null,
+    };
+}
