@@ -1,31 +1,48 @@
 // npm start: the main job. Starts the local SABR origin, builds the channel pointed at it, runs it
-// in the simulator with real sockets (network bridge), and shows the channel serving the rewritten
-// manifest to a real HTTP client. (The DASH player and the SABR pipeline come in later stages.)
+// in the simulator with real sockets (network bridge), and plays the channel's manifest in a real
+// DASH player (shaka-player) in the same headless Chromium, through the channel's SABR pipeline.
 import { parseArgs } from "node:util";
 import { mkdir, writeFile } from "node:fs/promises";
-import { buildPackage } from "./build/bsc.ts";
-import { Simulator } from "./sim/simulator.ts";
 import { startOrigin, type OriginHandle } from "./origin/server.ts";
+import { ChannelStartError, launchChannel, type RunningChannel } from "./channel/launch.ts";
+import { launchPlayerBrowser, playInChromium, startPlayerServer, type PlayerResponse, type PlayerResult } from "./player/run-player.ts";
+import type { StaticServer } from "./sim/static-server.ts";
 
 const USAGE = `Usage: npm start [-- options]     (or: make start)
 
-Starts the local SABR origin, builds the channel with the origin's manifest URL, runs the channel
-in the simulator (brs-engine + SceneGraph in headless Chromium) with real sockets, waits until
-its server serves the rewritten manifest, fetches it like a player would and prints a summary.
+Starts the local SABR origin, builds the channel with the origin's manifest URL, runs it in the
+simulator (brs-engine + SceneGraph in headless Chromium) with real sockets, and plays the channel's
+manifest with shaka-player in the same Chromium: every byte the player gets comes through the
+channel's server, fetch worker and cache writer. Shows a live line while it plays, then a summary;
+writes out/start/report.json and out/start/screenshot.png. Exits 1 naming the stage that failed.
 
 Options:
-  --title <id>       origin title: sabrOrigin1 (60 s) or sabrOrigin2 (30 s) (default sabrOrigin1)
-  --variant <name>   manifest variant: single, multi or unscoped (default single)
-  --timeout <s>      give up after this many seconds (default 120)
-  --headed           show the browser window (needs a display)
-  -h, --help         show this help`;
+  --title <id>        origin title: sabrOrigin1 (60 s) or sabrOrigin2 (30 s) (default sabrOrigin1)
+  --variant <name>    manifest variant: single, multi (two periods) or unscoped (default single)
+  --format <itag>     video format: 160 (144p), 133 (240p), 134 (360p) (default 134)
+  --duration <s|end>  seconds of media to play, or "end" for the whole title (default end)
+  --faults <spec>     an origin fault profile active from the start, e.g. "F12@nth=2,F16@times=3"
+                      (npm run origin -- --list-faults lists them)
+  --seek <script>     seeks: "<afterSeconds>:<toSeconds>,..." (seconds of media played, then the
+                      target), or a preset: forward (2:20), back (2:20,4:6), period (2:26: across
+                      the boundary of the multi variant)
+  --timeout <s>       give up after this many seconds (default 300)
+  --headed            show the browser windows (needs a display)
+  --open              after the run, keep everything up and print a URL where any browser on this
+                      machine can play the channel's manifest; Ctrl-C ends it
+  -h, --help          show this help`;
 
 const { values } = parseArgs({
     options: {
         title: { type: "string", default: "sabrOrigin1" },
         variant: { type: "string", default: "single" },
-        timeout: { type: "string", default: "120" },
+        format: { type: "string", default: "134" },
+        duration: { type: "string", default: "end" },
+        faults: { type: "string" },
+        seek: { type: "string" },
+        timeout: { type: "string", default: "300" },
         headed: { type: "boolean", default: false },
+        open: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
     },
 });
@@ -34,69 +51,217 @@ if (values.help) {
     process.exit(0);
 }
 
+const OUT = "out/start";
+const SEEK_PRESETS: Record<string, string> = { forward: "2:20", back: "2:20,4:6", period: "2:26" };
+
 /** What is running, so a failing stage can shut it down. */
-const running: { origin?: OriginHandle; simulator?: Simulator } = {};
+const running: { origin?: OriginHandle; channel?: RunningChannel; playerServer?: StaticServer } = {};
+
+async function shutDown(): Promise<void> {
+    await running.playerServer?.close();
+    await running.channel?.close();
+    await running.origin?.close();
+}
 
 async function stageFailed(stage: string, reason: string): Promise<never> {
-    console.error(`start: stage "${stage}" failed: ${reason}`);
-    await running.simulator?.close();
-    await running.origin?.close();
+    console.error(`\nstart: stage "${stage}" failed: ${reason}`);
+    await shutDown();
     process.exit(1);
 }
 
+function parseSeeks(text: string | undefined): Array<{ afterSeconds: number; to: number }> {
+    if (!text) return [];
+    const script = SEEK_PRESETS[text] ?? text;
+    return script.split(",").map((step) => {
+        const [after, to] = step.split(":").map(Number);
+        if (!Number.isFinite(after) || !Number.isFinite(to) || after! < 0 || to! < 0) throw new Error(`bad --seek step "${step}" (want afterSeconds:toSeconds)`);
+        return { afterSeconds: after!, to: to! };
+    });
+}
+
+const timeoutMs = Number(values.timeout) * 1000;
+const itag = Number(values.format);
 if (!["single", "multi", "unscoped"].includes(values.variant)) await stageFailed("options", `unknown --variant ${values.variant}`);
+if (![160, 133, 134].includes(itag)) await stageFailed("options", `unknown --format ${values.format} (have 160, 133, 134)`);
+if (values.duration !== "end" && !(Number(values.duration) > 0)) await stageFailed("options", `--duration must be seconds or "end", not ${values.duration}`);
+if (values.headed && !process.env.DISPLAY) await stageFailed("options", "--headed needs a display (DISPLAY is not set)");
+let seeks: Array<{ afterSeconds: number; to: number }> = [];
+try {
+    seeks = parseSeeks(values.seek);
+} catch (error) {
+    await stageFailed("options", (error as Error).message);
+}
 
 console.log("start: [1/4] starting the local SABR origin");
-const origin = await startOrigin({ port: 0 }).catch((error: Error) => stageFailed("origin", error.message));
+const origin = await startOrigin({ port: 0, ...(values.faults ? { faults: values.faults } : {}) }).catch((error: Error) => stageFailed("origin", error.message));
 running.origin = origin;
-if (!origin.titles.has(values.title)) await stageFailed("options", `unknown --title ${values.title} (have: ${[...origin.titles.keys()].join(", ")})`);
+const title = origin.titles.get(values.title);
+if (!title) await stageFailed("options", `unknown --title ${values.title} (have: ${[...origin.titles.keys()].join(", ")})`);
 const manifestUrl = `${origin.url}/manifest/${values.title}.mpd?variant=${values.variant}`;
-console.log(`        ${manifestUrl}`);
+console.log(`        ${manifestUrl}${values.faults ? `  (faults ${values.faults})` : ""}`);
 
-console.log("start: [2/4] building the channel");
-await mkdir("out/start", { recursive: true });
-await writeFile("out/start/channel.json", JSON.stringify({ manifestUrl, server: {} }, null, 2));
-const build = await buildPackage("bsconfig.json", {
-    files: ["manifest", { src: "src/**/*", dest: "source" }, "components/**/*", "images/**/*", { src: "out/start/channel.json", dest: "config/channel.json" }],
-    stagingDir: "out/staging/start",
-    outFile: "out/start/channel.zip",
+console.log("start: [2/4] building the channel and running it in the simulator");
+const channel = await launchChannel({
+    manifestUrl,
+    // The player page is served from another origin than the channel: the server answers CORS.
+    server: { cors: true },
+    fetchWorker: {},
+    cacheWriter: {},
+    outDir: OUT,
+    timeoutMs: timeoutMs + 60_000,
+    headed: values.headed,
+}).catch((error: unknown) => {
+    if (error instanceof ChannelStartError) return stageFailed(error.stage, error.message);
+    return stageFailed("channel", String(error));
 });
-if (!build.ok) await stageFailed("build", `${build.problems.length} compiler problem(s)`);
+running.channel = channel;
+console.log(`        the channel serves ${channel.localManifestUrl} (the channel's port 7010)`);
 
-console.log("start: [3/4] running the channel in the simulator");
-const simulator = await Simulator.launch({ headed: values.headed, bridge: { portMap: { 7010: 0, 7011: 0, 7012: 0 } } }).catch((error: Error) =>
-    stageFailed("simulator", error.message)
-);
-running.simulator = simulator;
-const stopRun = new AbortController();
-let serving: (line: string) => void = () => undefined;
-const servingLine = new Promise<string>((resolve) => (serving = resolve));
-const run = simulator.run(build.outFile, {
-    timeoutMs: Number(values.timeout) * 1000,
-    signal: stopRun.signal,
-    onLine: (line) => {
-        console.log(`  channel | ${line}`);
-        if (/\[MainScene\] status: (serving|error)/.test(line)) serving(line);
-    },
-});
-const first = await Promise.race([servingLine, run]);
-if (typeof first !== "string") await stageFailed("channel", first.reason);
-if (String(first).includes("status: error")) await stageFailed("channel", String(first).trim());
-
-console.log("start: [4/4] fetching the manifest from the channel's server");
-const manifestPort = simulator.bridge!.listenerPort(7010)!;
-const response = await fetch(`http://127.0.0.1:${manifestPort}/manifest.mpd`).catch((error: Error) => stageFailed("manifest", error.message));
-const text = await response.text();
-if (response.status !== 200) await stageFailed("manifest", `the channel answered ${response.status}: ${text}`);
-const baseUrls = [...text.matchAll(/<BaseURL>([^<]*)<\/BaseURL>/g)].map((match) => match[1]);
-const periods = [...text.matchAll(/<Period id="([^"]*)"/g)].map((match) => match[1]);
-console.log(`        ${text.length} bytes, periods: ${periods.join(", ")}`);
-for (const url of baseUrls) console.log(`        ${url}`);
-if (baseUrls.length === 0 || baseUrls.some((url) => !url?.startsWith("http://127.0.0.1:"))) {
-    await stageFailed("manifest", "the manifest still has BaseURLs that do not point at the channel");
+const ports = { 7010: channel.ports.manifest, 7011: channel.ports.video, 7012: channel.ports.audio };
+const seconds = values.duration === "end" ? Number.POSITIVE_INFINITY : Number(values.duration);
+console.log(`start: [3/4] playing ${values.title} (${values.variant}, itag ${itag}) with shaka-player through the channel`);
+const progress = startProgress(channel);
+const browser = await launchPlayerBrowser(values.headed).catch((error: Error) => stageFailed("player", error.message));
+let result: PlayerResult;
+try {
+    result = await playInChromium({
+        manifestUrl: `http://127.0.0.1:7010/manifest.mpd`,
+        ports,
+        videoId: `${itag}:`,
+        seconds,
+        seeks,
+        captureBodies: true,
+        screenshotPath: `${OUT}/screenshot.png`,
+        browser,
+        timeoutMs,
+        onSample: (state, played) => progress.player(state.currentTime, played, state.stalls),
+    });
+} finally {
+    progress.stop();
+    await browser.close();
 }
-stopRun.abort();
-await run;
-console.log(`start: the channel serves ${values.title} (${values.variant}) at http://127.0.0.1:7010/manifest.mpd (host port ${manifestPort})`);
-await simulator.close();
-await origin.close();
+
+console.log("start: [4/4] checking every byte the player got against the source");
+const verdict = await verifyBytes(origin, values.title, result.responses);
+const metrics = await channel.metrics().catch(() => ({}) as Record<string, unknown>);
+const report = {
+    title: values.title,
+    variant: values.variant,
+    format: itag,
+    faults: values.faults ?? null,
+    outcome: result.outcome,
+    reason: result.reason,
+    playedSeconds: Number(result.playedSeconds.toFixed(3)),
+    startupMs: result.startupMs,
+    frames: { decoded: result.state.decodedFrames, dropped: result.state.droppedFrames },
+    stalls: result.state.stalls,
+    seeks: result.seeks,
+    bytes: verdict,
+    channel: metrics,
+    screenshot: result.screenshotPath,
+};
+await mkdir(OUT, { recursive: true });
+await writeFile(`${OUT}/report.json`, JSON.stringify(report, null, 2));
+printSummary(report, metrics);
+
+if (result.outcome === "error" || result.outcome === "timeout") await stageFailed("player", result.reason);
+if (result.state.decodedFrames === 0) await stageFailed("player", "no video frame was decoded");
+if (verdict.mismatches.length > 0) await stageFailed("verify", `bytes differ from the source: ${verdict.mismatches[0]}`);
+if (verdict.responses === 0) await stageFailed("verify", "the player got no media bytes");
+
+if (values.open) await keepOpen(ports);
+await shutDown();
+console.log(`start: played ${report.playedSeconds} s of ${values.title} through the channel; report in ${OUT}/report.json`);
+
+interface ByteVerdict {
+    responses: number;
+    bytesDelivered: number;
+    mismatches: string[];
+}
+
+/** Compares every ranged media response with the source file of its format. */
+async function verifyBytes(originHandle: OriginHandle, videoId: string, responses: PlayerResponse[]): Promise<ByteVerdict> {
+    const sources = new Map<number, Buffer>();
+    const mismatches: string[] = [];
+    let bytesDelivered = 0;
+    for (const response of responses) {
+        const key = new URL(response.url).searchParams.get("key") ?? "";
+        const responseItag = Number(key.split(":")[0]);
+        const match = /^bytes=(\d+)-(\d+)$/.exec(response.range ?? "");
+        if (!match || response.status !== 206) {
+            mismatches.push(`${response.url} ${response.range}: status ${response.status}`);
+            continue;
+        }
+        if (!sources.has(responseItag)) {
+            const source = await fetch(`${originHandle.url}/__source/${videoId}/${responseItag}`);
+            sources.set(responseItag, Buffer.from(await source.arrayBuffer()));
+        }
+        const expected = sources.get(responseItag)!.subarray(Number(match[1]), Number(match[2]) + 1);
+        bytesDelivered += response.body.length;
+        if (!expected.equals(response.body)) mismatches.push(`itag ${responseItag} ${response.range}: ${response.body.length} bytes differ`);
+    }
+    return { responses: responses.length, bytesDelivered, mismatches };
+}
+
+/** One live line: media time, segments served, cache hits, SABR requests, stalls. */
+function startProgress(channelUnderTest: RunningChannel): { player(time: number, played: number, stalls: number): void; stop(): void } {
+    const shown = { time: 0, played: 0, stalls: 0, served: 0, hits: 0, posts: 0 };
+    let lastLine = 0;
+    const render = (): void => {
+        const line = `        media ${shown.time.toFixed(1)} s (played ${shown.played.toFixed(1)} s) | segments served ${shown.served} | cache hits ${shown.hits} | SABR requests ${shown.posts} | stalls ${shown.stalls}`;
+        if (process.stdout.isTTY) process.stdout.write(`\r${line}\u001b[K`);
+        else if (Date.now() - lastLine >= 5000) {
+            console.log(line);
+            lastLine = Date.now();
+        }
+    };
+    const timer = setInterval(() => {
+        channelUnderTest
+            .metrics()
+            .then((metrics) => {
+                const pipeline = (metrics.pipeline ?? {}) as Record<string, number>;
+                shown.served = (pipeline.requests ?? 0) - (pipeline.failedAnswers ?? 0);
+                shown.hits = pipeline.cacheHits ?? 0;
+                shown.posts = pipeline.posts ?? 0;
+                render();
+            })
+            .catch(() => undefined);
+    }, 1000);
+    return {
+        player: (time, played, stalls) => {
+            Object.assign(shown, { time, played, stalls });
+            render();
+        },
+        stop: () => {
+            clearInterval(timer);
+            if (process.stdout.isTTY) process.stdout.write("\n");
+        },
+    };
+}
+
+function printSummary(summary: typeof report, metrics: Record<string, unknown>): void {
+    const stages = (metrics.stages ?? {}) as Record<string, { avg: number; p90: number; count: number }>;
+    console.log(`        outcome: ${summary.outcome} (${summary.reason}); start-up ${summary.startupMs ?? "-"} ms`);
+    console.log(`        frames decoded ${summary.frames.decoded}, dropped ${summary.frames.dropped}; stalls ${summary.stalls}`);
+    for (const seek of summary.seeks) console.log(`        seek to ${seek.to} s landed at ${seek.landedAt?.toFixed(3) ?? "-"} s`);
+    console.log(`        bytes delivered ${summary.bytes.bytesDelivered} in ${summary.bytes.responses} responses; ${summary.bytes.mismatches.length === 0 ? "all equal to the source" : `${summary.bytes.mismatches.length} differ`}`);
+    const stageText = Object.entries(stages)
+        .filter(([, stage]) => stage.count > 0)
+        .map(([name, stage]) => `${name} avg ${stage.avg} p90 ${stage.p90}`)
+        .join("; ");
+    console.log(`        stages (ms): ${stageText || "-"}`);
+    console.log(`        server loop longest busy stretch: ${String(metrics.loopMaxBusyMs ?? "-")} ms; screenshot ${summary.screenshot ?? "-"}`);
+}
+
+/** Serves the player page until Ctrl-C, for any browser on this machine. */
+async function keepOpen(portMap: Record<number, number>): Promise<void> {
+    running.playerServer = await startPlayerServer();
+    const query = new URLSearchParams({
+        manifest: "http://127.0.0.1:7010/manifest.mpd",
+        ports: Object.entries(portMap).map(([from, to]) => `${from}:${to}`).join(","),
+        video: `${itag}:`,
+    });
+    console.log(`start: open ${running.playerServer.origin}/player-page.html?${query.toString()}`);
+    console.log("        (the origin, the channel and its server stay up; the channel's console follows; Ctrl-C ends)");
+    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+}

@@ -1,5 +1,7 @@
 // Plays the DASH manifest named by ?manifest=<url> with shaka-player, muted, and exposes
 // window.playerState() / window.playerEvents() for run-player.ts (which polls them).
+// ?ports=7010:41000,7011:41001 rewrites http://127.0.0.1:<port> URLs (the simulator's bridge maps
+// the channel's ports to free host ports); ?video=<representation id prefix> pins the video track.
 /* global shaka */
 (function () {
     "use strict";
@@ -76,14 +78,41 @@
         if (!shaka.Player.isBrowserSupported()) return fail("shaka-player: browser not supported");
         const player = new shaka.Player();
         window.shakaPlayer = player;
+        const ports = portMap(new URLSearchParams(location.search).get("ports"));
+        player.getNetworkingEngine().registerRequestFilter((_type, request) => {
+            request.uris = request.uris.map((uri) => mapPort(uri, ports));
+        });
+        const pinnedVideo = new URLSearchParams(location.search).get("video");
+        if (pinnedVideo) player.configure({ abr: { enabled: false } });
         player.addEventListener("error", (event) => fail(shakaErrorText(event.detail)));
         player.addEventListener("variantchanged", () => record("variantchanged", activeVariant(player)));
         player.addEventListener("adaptation", () => record("adaptation", activeVariant(player)));
         await player.attach(video);
         video.muted = true;
-        await player.load(manifest);
+        await player.load(mapPort(manifest, ports));
+        if (pinnedVideo) {
+            const track = player.getVariantTracks().find((t) => String(t.originalVideoId ?? "").startsWith(pinnedVideo));
+            if (!track) return fail(`no video representation ${pinnedVideo} in the manifest`);
+            player.selectVariantTrack(track, true);
+        }
         record("loaded", activeVariant(player));
         await video.play();
+    }
+
+    function portMap(text) {
+        const map = new Map();
+        for (const pair of (text ?? "").split(",").filter(Boolean)) {
+            const [from, to] = pair.split(":");
+            map.set(from, to);
+        }
+        return map;
+    }
+
+    function mapPort(uri, ports) {
+        const url = new URL(uri);
+        if (url.hostname !== "127.0.0.1" || !ports.has(url.port)) return uri;
+        url.port = ports.get(url.port);
+        return url.toString();
     }
 
     function activeVariant(player) {

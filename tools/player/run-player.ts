@@ -59,6 +59,13 @@ export interface PlayerRequest {
     range: string | null;
 }
 
+export interface PlayerResponse {
+    url: string;
+    range: string | null;
+    status: number;
+    body: Buffer;
+}
+
 export type PlayerOutcome = "played" | "ended" | "error" | "timeout";
 
 export interface PlayerResult {
@@ -68,8 +75,10 @@ export interface PlayerResult {
     state: PlayerState;
     /** Seconds of media played, seek jumps excluded. */
     playedSeconds: number;
-    /** Where the seek landed (currentTime at 'seeked'), when one was asked for and done. */
-    seekedTo: number | null;
+    /** Each seek of the script: where it was asked to go and where it landed (currentTime at 'seeked'). */
+    seeks: Array<{ to: number; landedAt: number | null }>;
+    /** Bodies of the ranged media responses, when asked for (`captureBodies`). */
+    responses: PlayerResponse[];
     /** Wall time from opening the page to the first 'playing' event. */
     startupMs: number | null;
     wallMs: number;
@@ -84,8 +93,16 @@ export interface PlayOptions {
     manifestUrl: string;
     /** Seconds of media time to play (seek jumps excluded); stops earlier when the media ends. */
     seconds: number;
-    /** Seek here once, after half of `seconds` was played. */
-    seekTo?: number;
+    /** Seeks, in order: each once `afterSeconds` of media were played (seek jumps excluded). */
+    seeks?: Array<{ afterSeconds: number; to: number }>;
+    /** Host ports for the channel's ports named in the manifest (see the page's ?ports=). */
+    ports?: Record<number, number>;
+    /** Pins the video representation whose id starts with this (e.g. "134:"); default: shaka's ABR. */
+    videoId?: string;
+    /** Keep the bodies of ranged media responses (to compare them with the source). */
+    captureBodies?: boolean;
+    /** Called after every sample, e.g. for a progress line. */
+    onSample?: (state: PlayerState, playedSeconds: number) => void;
     headed?: boolean;
     /** PNG of the <video> element taken at the end of the run. */
     screenshotPath?: string;
@@ -135,18 +152,37 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         if (request.url().startsWith(server.origin)) return;
         requests.push({ url: request.url(), range: request.headers()["range"] ?? null });
     });
+    const responses: PlayerResponse[] = [];
+    const bodies: Array<Promise<void>> = [];
+    if (options.captureBodies) {
+        page.on("response", (response) => {
+            const range = response.request().headers()["range"] ?? null;
+            if (range === null || response.url().startsWith(server.origin)) return;
+            bodies.push(
+                response.body().then(
+                    (body) => void responses.push({ url: response.url(), range, status: response.status(), body }),
+                    () => undefined
+                )
+            );
+        });
+    }
     page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
     page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
 
-    const pageUrl = `${server.origin}/player-page.html?manifest=${encodeURIComponent(options.manifestUrl)}`;
+    const query = new URLSearchParams({ manifest: options.manifestUrl });
+    if (options.ports) query.set("ports", Object.entries(options.ports).map(([from, to]) => `${from}:${to}`).join(","));
+    if (options.videoId) query.set("video", options.videoId);
+    const pageUrl = `${server.origin}/player-page.html?${query.toString()}`;
     await page.goto(pageUrl);
 
     const samples: TimelineEntry[] = [];
     let state = await readState(page);
     let played = 0;
     let last = state.currentTime;
-    // "due": not yet asked; "asked": waiting for this seek's 'seeked' (from event index seekFrom on).
-    let seek: "none" | "due" | "asked" | "done" = options.seekTo === undefined ? "none" : "due";
+    const script = [...(options.seeks ?? [])];
+    const seeks: Array<{ to: number; landedAt: number | null; from: number }> = [];
+    // "asked": waiting for the last seek's 'seeked' (from event index seekFrom on).
+    let seek: "idle" | "asked" = "idle";
     let seekFrom = 0;
     let outcome: PlayerOutcome = "timeout";
     let reason = `no outcome within ${timeoutMs} ms`;
@@ -168,12 +204,15 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
             reason = `media ended at ${state.currentTime.toFixed(3)} s`;
             break;
         }
-        if (seek === "due" && played >= options.seconds / 2) {
-            seekFrom = await page.evaluate((to) => (window as unknown as PageApi).playerSeek(to), options.seekTo ?? 0);
+        options.onSample?.(state, played);
+        if (seek === "idle" && script.length > 0 && played >= script[0]!.afterSeconds) {
+            const next = script.shift()!;
+            seekFrom = await page.evaluate((to) => (window as unknown as PageApi).playerSeek(to), next.to);
+            seeks.push({ to: next.to, landedAt: null, from: seekFrom });
             seek = "asked";
         }
-        if (seek === "asked" && (await hasSeeked(page, seekFrom))) seek = "done";
-        if (seek !== "asked" && played >= options.seconds) {
+        if (seek === "asked" && (await hasSeeked(page, seekFrom))) seek = "idle";
+        if (seek !== "asked" && script.length === 0 && played >= options.seconds) {
             outcome = "played";
             reason = `played ${played.toFixed(3)} s of media`;
             break;
@@ -182,7 +221,8 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
     // The page stamps its events with Date.now(); same clock as ours.
     const pageEvents = await page.evaluate(() => (window as unknown as PageApi).playerEvents(0));
     const events = pageEvents.map((e) => ({ ...e, atMs: e.atMs - started }));
-    const seeked = seek === "none" ? undefined : events.slice(seekFrom).find((e) => e.type === "seeked");
+    for (const asked of seeks) asked.landedAt = events.slice(asked.from).find((e) => e.type === "seeked")?.currentTime ?? null;
+    await Promise.all(bodies);
     let screenshotPath: string | null = null;
     if (options.screenshotPath) {
         await page.locator("video").screenshot({ path: options.screenshotPath });
@@ -193,7 +233,8 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         reason,
         state,
         playedSeconds: played,
-        seekedTo: seeked ? seeked.currentTime : null,
+        seeks: seeks.map(({ to, landedAt }) => ({ to, landedAt })),
+        responses,
         startupMs: events.find((e) => e.type === "playing")?.atMs ?? null,
         wallMs: Date.now() - started,
         timeline: [...events, ...samples].sort((a, b) => a.atMs - b.atMs),

@@ -98,7 +98,7 @@ describe("shaka-player in the simulator's Chromium", () => {
         const result: PlayerResult = await playInChromium({
             manifestUrl,
             seconds: SECONDS,
-            seekTo: SEEK_TO,
+            seeks: [{ afterSeconds: 3, to: SEEK_TO }],
             screenshotPath,
             browser,
             timeoutMs: 60_000,
@@ -115,8 +115,8 @@ describe("shaka-player in the simulator's Chromium", () => {
         assert.equal(result.outcome, "played", context);
         assert.ok(state.decodedFrames > 0, `no video frame decoded: ${context}`);
         assert.ok(result.playedSeconds >= SECONDS, `played only ${result.playedSeconds} s`);
-        const seekedTo = result.seekedTo ?? -1;
-        assert.ok(Math.abs(seekedTo - SEEK_TO) < 0.5, `seeked to ${result.seekedTo}`);
+        const seekedTo = result.seeks[0]?.landedAt ?? -1;
+        assert.ok(Math.abs(seekedTo - SEEK_TO) < 0.5, `seeked to ${seekedTo}`);
         assert.ok(state.currentTime > SEEK_TO + 1, `currentTime ${state.currentTime} did not advance past the seek`);
 
         // SegmentBase: every media request is a byte range of the origin's raw files.

@@ -689,7 +689,9 @@
         let text = "";
         if (transfer.kind === "file") {
             const fs = fileSystem();
-            if (ok || (owner.__retainBody && item.code > 0)) fs.renameSync(transfer.tmp, transfer.target);
+            // RetainBodyOnError(true) keeps whatever body arrived, a transport failure's partial one
+            // too: a streaming client has parsed (and must act on) the parts that came before it.
+            if (ok || owner.__retainBody) fs.renameSync(transfer.tmp, transfer.target);
             else if (fs.existsSync(transfer.tmp)) fs.unlinkSync(transfer.tmp);
         } else if (transfer.kind === "string") {
             text = decodeChunks(transfer.chunks);
