@@ -1,5 +1,5 @@
 # Entry points for people; each target delegates to an npm script (see README.md).
-.PHONY: setup start test package deploy test-device sim origin lint bench clean help
+.PHONY: setup start test package deploy test-device smoke-device sim origin lint bench clean help
 
 help:
 	@echo "make start        set up, then the main job: local origin -> channel in the simulator -> its server"
@@ -7,6 +7,7 @@ help:
 	@echo "make package      build the sideloadable channel: out/channel.zip"
 	@echo "make deploy       sideload out/channel.zip to ROKU_DEV_TARGET (password: ROKU_DEV_PASSWORD)"
 	@echo "make test-device  build the Rooibos package, sideload it and read the report from the device console"
+	@echo "make smoke-device build, sideload and launch the channel; pass once the player's position advances (SMOKE_ARGS=\"--help\")"
 	@echo "make sim ZIP=...  run any channel package in the simulator"
 	@echo "make origin       run the local SABR origin (ORIGIN_ARGS=\"--host 0.0.0.0\" to serve the LAN)"
 	@echo "make bench        run the benchmarks (JSON lines)"
@@ -29,6 +30,9 @@ deploy: package
 
 test-device: setup
 	npm run test:device
+
+smoke-device: setup
+	npx tsx tools/deploy/smoke-device.ts $(SMOKE_ARGS)
 
 ZIP ?= out/channel.zip
 sim: setup

@@ -10,6 +10,8 @@ export interface ChannelOptions {
     manifestUrl: string;
     /** Extra ytsabrServerTask settings (Server.normalizeConfig documents them). */
     server?: Record<string, unknown>;
+    /** Start the Video node too (default false: brs-engine's Video node cannot decode DASH). */
+    videoPlayer?: boolean;
     /** sabrFetchWorkerTask and sabrCacheWriterTask settings. */
     fetchWorker?: Record<string, unknown>;
     cacheWriter?: Record<string, unknown>;
@@ -51,7 +53,11 @@ export async function buildChannel(options: ChannelOptions): Promise<string> {
     const channelJson = `${options.outDir}/channel.json`;
     await writeFile(
         channelJson,
-        JSON.stringify({ manifestUrl: options.manifestUrl, server: options.server ?? {}, fetchWorker: options.fetchWorker ?? {}, cacheWriter: options.cacheWriter ?? {} }, null, 2)
+        JSON.stringify(
+            { manifestUrl: options.manifestUrl, server: options.server ?? {}, fetchWorker: options.fetchWorker ?? {}, cacheWriter: options.cacheWriter ?? {}, videoPlayer: options.videoPlayer ?? false },
+            null,
+            2
+        )
     );
     const build = await buildPackage("bsconfig.json", {
         files: ["manifest", { src: "src/**/*", dest: "source" }, "components/**/*", "images/**/*", { src: channelJson, dest: "config/channel.json" }],

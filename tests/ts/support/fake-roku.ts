@@ -1,5 +1,6 @@
 // A local stand-in for a Roku in developer mode: the /plugin_install upload with HTTP digest
-// auth, and a debug console (TCP) that plays a recorded console log after each install.
+// auth, a debug console (TCP) that plays a recorded console log after each install, and the
+// ECP port's POST /launch/dev, which plays a scripted console (lines and pauses) per launch.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
@@ -8,9 +9,16 @@ import type { AddressInfo } from "node:net";
 const REALM = "rokudev";
 const md5 = (text: string) => createHash("md5").update(text).digest("hex");
 
+/** One step of a scripted console: a line to print, or a pause. */
+export type ConsoleStep = string | { waitMs: number };
+
 export interface FakeRoku {
     packagePort: number;
     consolePort: number;
+    /** The ECP port (8060 on devices). */
+    ecpPort: number;
+    /** Apps launched through ECP (`POST /launch/<id>`), in order. */
+    launches: string[];
     /** Archives received by successful installs, in order. */
     installs: Buffer[];
     /** Authorization attempts that were refused. */
@@ -55,15 +63,27 @@ function multipartField(body: Buffer, contentType: string, name: string): Buffer
     return undefined;
 }
 
-export async function startFakeRoku(options: { password: string; consoleLog: string[]; chunkLines?: number }): Promise<FakeRoku> {
+export interface FakeRokuOptions {
+    password: string;
+    /** Printed on the console after each install, `chunkLines` lines per write. */
+    consoleLog?: string[];
+    chunkLines?: number;
+    /** Printed on the console after each `POST /launch/dev`, one write per line. */
+    launchScript?: ConsoleStep[];
+    /** Status ECP answers launches with (200 on devices; 403 when ECP is limited). */
+    launchStatus?: number;
+}
+
+export async function startFakeRoku(options: FakeRokuOptions): Promise<FakeRoku> {
     const consoles = new Set<Socket>();
-    const state = { installs: [] as Buffer[], refused: 0 };
+    const state = { installs: [] as Buffer[], refused: 0, launches: [] as string[] };
+    const consoleLog = options.consoleLog ?? [];
     const nonce = randomBytes(16).toString("hex");
 
     const playConsole = async () => {
         const chunk = options.chunkLines ?? 5;
-        for (let i = 0; i < options.consoleLog.length; i += chunk) {
-            const text = options.consoleLog.slice(i, i + chunk).join("\r\n") + "\r\n";
+        for (let i = 0; i < consoleLog.length; i += chunk) {
+            const text = consoleLog.slice(i, i + chunk).join("\r\n") + "\r\n";
             for (const socket of consoles) socket.write(text);
             await new Promise((resolve) => setTimeout(resolve, 2));
         }
@@ -92,6 +112,39 @@ export async function startFakeRoku(options: { password: string; consoleLog: str
             void playConsole();
         });
     });
+    const playLaunchScript = async () => {
+        for (const step of options.launchScript ?? []) {
+            if (typeof step === "string") {
+                for (const socket of consoles) socket.write(`${step}\r\n`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, typeof step === "string" ? 2 : step.waitMs));
+        }
+    };
+
+    // ECP: no authentication; an unknown app id is 404 like on a device.
+    const ecp = createHttpServer((req, res) => {
+        req.resume();
+        req.on("end", () => {
+            const launch = req.method === "POST" ? /^\/launch\/([^/?]+)/.exec(req.url ?? "") : null;
+            if (!launch) {
+                res.writeHead(404).end();
+                return;
+            }
+            // Only the sideloaded channel is known.
+            if (launch[1] !== "dev" || state.installs.length === 0) {
+                res.writeHead(404).end();
+                return;
+            }
+            const status = options.launchStatus ?? 200;
+            if (status !== 200) {
+                res.writeHead(status).end();
+                return;
+            }
+            state.launches.push(launch[1]);
+            res.writeHead(200).end();
+            void playLaunchScript();
+        });
+    });
     const tcp = createTcpServer((socket) => {
         consoles.add(socket);
         socket.on("close", () => consoles.delete(socket));
@@ -101,9 +154,14 @@ export async function startFakeRoku(options: { password: string; consoleLog: str
         new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
     const packagePort = await listen(http);
     const consolePort = await listen(tcp);
+    const ecpPort = await listen(ecp);
     return {
         packagePort,
         consolePort,
+        ecpPort,
+        get launches() {
+            return state.launches;
+        },
         get installs() {
             return state.installs;
         },
@@ -112,7 +170,7 @@ export async function startFakeRoku(options: { password: string; consoleLog: str
         },
         close: async () => {
             for (const socket of consoles) socket.destroy();
-            await Promise.all([new Promise((r) => http.close(r)), new Promise((r) => tcp.close(r))]);
+            await Promise.all([new Promise((r) => http.close(r)), new Promise((r) => tcp.close(r)), new Promise((r) => ecp.close(r))]);
         },
     };
 }
