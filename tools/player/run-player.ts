@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CHROMIUM_PATH } from "../sim/simulator.ts";
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from "../sim/simulator.ts";
 import { startStaticServer, type StaticServer } from "../sim/static-server.ts";
 
 const require = createRequire(import.meta.url);
@@ -14,17 +14,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The DASH-only ES2021 build: everything the page needs, no dependencies. */
 const SHAKA_DIST = join(dirname(require.resolve("shaka-player/package.json")), "dist", "shaka-player.dash-es2021.js");
 
-/** Same switches as the simulator's browser; autoplay without a gesture is the one that matters here. */
-export const PLAYER_CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-];
 
 /** What window.playerState() returns in the page. */
 export interface PlayerState {
@@ -126,7 +115,7 @@ export async function startPlayerServer(): Promise<StaticServer> {
 }
 
 export async function launchPlayerBrowser(headed = false): Promise<Browser> {
-    return chromium.launch({ executablePath: CHROMIUM_PATH, headless: !headed, args: PLAYER_CHROMIUM_ARGS });
+    return chromium.launch({ executablePath: CHROMIUM_PATH, headless: !headed, args: CHROMIUM_ARGS });
 }
 
 export async function playInChromium(options: PlayOptions): Promise<PlayerResult> {

@@ -7,7 +7,8 @@ import type { Bridge, BridgeOptions } from "../bridge/bridge-server.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
-const CHROMIUM_ARGS = [
+/** Chromium switches of the simulator (and of the player page, which shares its needs). */
+export const CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",

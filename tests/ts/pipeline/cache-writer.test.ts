@@ -154,10 +154,8 @@ before(async () => {
             { src: "tests/channels/cache-writer/**/*", dest: "" },
             { src: "out/cache-writer-test/cache-writer-test.json", dest: "" },
             { src: "out/cache-writer-test/fixtures/*", dest: "fixtures" },
-            // Only what the writer's XML includes: other work in src/ cannot break this channel.
-            { src: "src/cache/**/*", dest: "source/cache" },
-            { src: "src/messages/**/*", dest: "source/messages" },
-            { src: "src/sabr/SpoolFile.bs", dest: "source/sabr/SpoolFile.bs" },
+            { src: "src/**/*", dest: "source" },
+            "!src/main.bs",
             { src: "components/tasks/sabrCacheWriterTask/*", dest: "components/tasks/sabrCacheWriterTask" },
         ],
         stagingDir: "out/cache-writer-test/staging",

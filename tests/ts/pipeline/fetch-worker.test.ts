@@ -128,11 +128,8 @@ before(async () => {
         files: [
             { src: "tests/channels/fetch-worker/**/*", dest: "" },
             { src: "out/fetch-worker-test/fetch-worker.json", dest: "" },
-            { src: "src/http/Decimal.bs", dest: "source/http/Decimal.bs" },
-            { src: "src/protobuf/**/*", dest: "source/protobuf" },
-            { src: "src/ump/**/*", dest: "source/ump" },
-            { src: "src/messages/**/*", dest: "source/messages" },
-            { src: "src/sabr/{SpoolFile,AbrRequest,UmpResponse,FetchJob}.bs", dest: "source/sabr" },
+            { src: "src/**/*", dest: "source" },
+            "!src/main.bs",
             { src: "components/tasks/sabrFetchWorkerTask/**/*", dest: "components/tasks/sabrFetchWorkerTask" },
         ],
         stagingDir: "out/fetch-worker-test/staging",

@@ -3,6 +3,7 @@
 // the sidx into subsegment byte ranges and then requests media ranges like a player (audio and
 // video interleaved in time order, one keep-alive socket per track), validating every 206 and
 // assembling the bytes received per representation at their file positions.
+import { makeRng } from "../../../tools/origin/faults.ts";
 import http from "node:http";
 import type { IncomingHttpHeaders } from "node:http";
 
@@ -569,17 +570,6 @@ class TrackGate {
     }
 }
 
-/** Small deterministic PRNG (mulberry32) for split points. */
-function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 export class DashClient {
     readonly agent: http.Agent;
@@ -616,7 +606,7 @@ export class DashClient {
         }
         const tracks: Track[] = ["video", "audio"];
         const gate = new TrackGate(opts.maxAheadMs ?? 10_000, tracks, periods[0]!.startMs);
-        const random = rng(opts.seed ?? 1);
+        const random = makeRng(opts.seed ?? 1);
         await Promise.all(
             tracks.map(async (track) => {
                 try {
