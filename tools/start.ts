@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { mkdir, writeFile } from "node:fs/promises";
 import { startOrigin, type OriginHandle } from "./origin/server.ts";
 import { ChannelStartError, launchChannel, type RunningChannel } from "./channel/launch.ts";
-import { launchPlayerBrowser, playInChromium, startPlayerServer, type PlayerResponse, type PlayerResult } from "./player/run-player.ts";
+import { playInChromium, startPlayerServer, type PlayerResponse, type PlayerResult } from "./player/run-player.ts";
 import type { StaticServer } from "./sim/static-server.ts";
 
 const USAGE = `Usage: npm start [-- options]     (or: make start)
@@ -121,7 +121,8 @@ const ports = { 7010: channel.ports.manifest, 7011: channel.ports.video, 7012: c
 const seconds = values.duration === "end" ? Number.POSITIVE_INFINITY : Number(values.duration);
 console.log(`start: [3/4] playing ${values.title} (${values.variant}, itag ${itag}) with shaka-player through the channel`);
 const progress = startProgress(channel);
-const browser = await launchPlayerBrowser(values.headed).catch((error: Error) => stageFailed("player", error.message));
+// The player page opens in the simulator's own Chromium, next to the channel.
+const browser = channel.simulator.browser;
 let result: PlayerResult;
 try {
     result = await playInChromium({
@@ -138,7 +139,6 @@ try {
     });
 } finally {
     progress.stop();
-    await browser.close();
 }
 
 console.log("start: [4/4] checking every byte the player got against the source");

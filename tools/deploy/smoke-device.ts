@@ -21,6 +21,8 @@ the position has not advanced that far within --timeout seconds of the launch.
 
 Options:
   --zip <path>            sideload this package instead of building out/channel.zip
+  --manifest-url <url>    play this manifest instead of config/channel.json's (sent as the
+                          manifestUrl launch parameter: POST :8060/launch/dev?manifestUrl=...)
   --advance <s>           seconds the position must advance (default 10)
   --timeout <s>           seconds after the launch to wait for that (default 90)
   --allow <regex>         console lines matching this are never failures (repeatable)
@@ -98,10 +100,11 @@ export class SmokeJudge {
 }
 
 /** Launches the sideloaded channel through ECP (`POST /launch/dev`). */
-export async function launchDevChannel(host: string, ecpPort: number): Promise<void> {
+export async function launchDevChannel(host: string, ecpPort: number, manifestUrl?: string): Promise<void> {
     let response: Response;
+    const query = manifestUrl ? `?manifestUrl=${encodeURIComponent(manifestUrl)}` : "";
     try {
-        response = await fetch(`http://${host}:${ecpPort}/launch/dev`, { method: "POST", signal: AbortSignal.timeout(10_000) });
+        response = await fetch(`http://${host}:${ecpPort}/launch/dev${query}`, { method: "POST", signal: AbortSignal.timeout(10_000) });
     } catch (error) {
         throw new Error(`ECP launch on ${host}:${ecpPort}: ${(error as Error).message}`, { cause: error });
     }
@@ -118,6 +121,8 @@ export interface SmokeOptions {
     advanceS: number;
     timeoutS: number;
     allow: RegExp[];
+    /** Sent as the channel's manifestUrl launch parameter. */
+    manifestUrl?: string;
     onLine?: (line: string) => void;
     onProgress?: (message: string) => void;
 }
@@ -144,7 +149,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeVerdict> {
     try {
         options.onProgress?.(`${await sideload(options.target, options.zip)} (${options.zip} to ${options.target.host})`);
         if (verdict) return verdict;
-        await launchDevChannel(options.target.host, options.ecpPort);
+        await launchDevChannel(options.target.host, options.ecpPort, options.manifestUrl);
         options.onProgress?.(`launched dev on ${options.target.host}; waiting up to ${options.timeoutS} s for ${options.advanceS} s of playback`);
         const timeout = new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), options.timeoutS * 1000)));
         const ended = await Promise.race([session.finished.then(() => "ended" as const), timeout]);
@@ -162,6 +167,7 @@ function parseOptions() {
     return parseArgs({
         options: {
             zip: { type: "string" },
+            "manifest-url": { type: "string" },
             advance: { type: "string", default: "10" },
             timeout: { type: "string", default: "90" },
             allow: { type: "string", multiple: true, default: [] },
@@ -209,6 +215,7 @@ async function main(): Promise<void> {
             advanceS: positiveNumber(values.advance, "advance"),
             timeoutS: positiveNumber(values.timeout, "timeout"),
             allow: values.allow.map((pattern) => new RegExp(pattern)),
+            ...(values["manifest-url"] ? { manifestUrl: values["manifest-url"] } : {}),
             onLine: (line) => console.log(line),
             onProgress: (message) => console.error(`smoke-device: ${message}`),
         };

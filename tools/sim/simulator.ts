@@ -81,7 +81,8 @@ class LineSplitter {
 
 export class Simulator {
     private constructor(
-        private readonly browser: Browser,
+        /** The Chromium the channel runs in (other pages, e.g. a player, can share it). */
+        readonly browser: Browser,
         readonly server: StaticServer,
         private readonly options: SimulatorOptions,
         /** The network bridge, when launched with `bridge`. */

@@ -54,6 +54,7 @@ describe("make smoke-device against the stand-in", () => {
         assert.match(result.stdout, /smoke-device: PASS: position advanced 10\.6 s \(0\.0 -> 10\.6\)/);
         assert.equal(roku.installs.length, 1);
         assert.deepEqual(roku.launches, ["dev"]);
+        assert.deepEqual(roku.launchUrls, ["/launch/dev"]);
         // The console is streamed to stdout for the person watching.
         assert.match(result.stdout, /\[MainScene\] status: serving/);
     });
@@ -147,5 +148,13 @@ describe("SmokeJudge", () => {
         judge.feed(player("playing", 1));
         judge.feed("------ Finished 'ytsabr' execution [EXIT_USER_NAV] ------");
         assert.match(judge.timedOut(90).reason, /last position 1\.0, advanced 0\.0 s; the channel exited/);
+    });
+
+    it("sends --manifest-url as the manifestUrl launch parameter", async () => {
+        const roku = await fakeRoku([...START, { waitMs: 50 }, player("playing", 0.5), { waitMs: 50 }, player("playing", 11)]);
+        const url = "http://192.168.1.20:8090/manifest/sabrOrigin2.mpd?variant=multi";
+        const result = await runSmoke(roku, ["--manifest-url", url]);
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.deepEqual(roku.launchUrls, [`/launch/dev?manifestUrl=${encodeURIComponent(url)}`]);
     });
 });

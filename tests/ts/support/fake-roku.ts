@@ -19,6 +19,8 @@ export interface FakeRoku {
     ecpPort: number;
     /** Apps launched through ECP (`POST /launch/<id>`), in order. */
     launches: string[];
+    /** The paths of those launches, with their query (launch parameters). */
+    launchUrls: string[];
     /** Archives received by successful installs, in order. */
     installs: Buffer[];
     /** Authorization attempts that were refused. */
@@ -76,7 +78,7 @@ export interface FakeRokuOptions {
 
 export async function startFakeRoku(options: FakeRokuOptions): Promise<FakeRoku> {
     const consoles = new Set<Socket>();
-    const state = { installs: [] as Buffer[], refused: 0, launches: [] as string[] };
+    const state = { installs: [] as Buffer[], refused: 0, launches: [] as string[], launchUrls: [] as string[] };
     const consoleLog = options.consoleLog ?? [];
     const nonce = randomBytes(16).toString("hex");
 
@@ -141,6 +143,7 @@ export async function startFakeRoku(options: FakeRokuOptions): Promise<FakeRoku>
                 return;
             }
             state.launches.push(launch[1]);
+            state.launchUrls.push(req.url ?? "");
             res.writeHead(200).end();
             void playLaunchScript();
         });
@@ -159,6 +162,9 @@ export async function startFakeRoku(options: FakeRokuOptions): Promise<FakeRoku>
         packagePort,
         consolePort,
         ecpPort,
+        get launchUrls() {
+            return state.launchUrls;
+        },
         get launches() {
             return state.launches;
         },
