@@ -240,13 +240,13 @@ function startProgress(channelUnderTest: RunningChannel): { player(time: number,
 }
 
 function printSummary(summary: typeof report, metrics: Record<string, unknown>): void {
-    const stages = (metrics.stages ?? {}) as Record<string, { avg: number; p90: number; count: number }>;
+    const stages = (metrics.stages ?? {}) as Record<string, { avg: number; p90: number; samples: number }>;
     console.log(`        outcome: ${summary.outcome} (${summary.reason}); start-up ${summary.startupMs ?? "-"} ms`);
     console.log(`        frames decoded ${summary.frames.decoded}, dropped ${summary.frames.dropped}; stalls ${summary.stalls}`);
     for (const seek of summary.seeks) console.log(`        seek to ${seek.to} s landed at ${seek.landedAt?.toFixed(3) ?? "-"} s`);
     console.log(`        bytes delivered ${summary.bytes.bytesDelivered} in ${summary.bytes.responses} responses; ${summary.bytes.mismatches.length === 0 ? "all equal to the source" : `${summary.bytes.mismatches.length} differ`}`);
     const stageText = Object.entries(stages)
-        .filter(([, stage]) => stage.count > 0)
+        .filter(([, stage]) => stage.samples > 0)
         .map(([name, stage]) => `${name} avg ${stage.avg} p90 ${stage.p90}`)
         .join("; ");
     console.log(`        stages (ms): ${stageText || "-"}`);

@@ -30,10 +30,10 @@ for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(","
         });
 
         it("reports stage timings and counters at /metrics", async () => {
-            const metrics = (await pipeline.channel.metrics()) as { pipeline: Record<string, number>; stages: Record<string, { count: number }> };
+            const metrics = (await pipeline.channel.metrics()) as { pipeline: Record<string, number>; stages: Record<string, { samples: number }> };
             assert.ok((metrics.pipeline.fetches ?? 0) > 0 && (metrics.pipeline.segmentsReady ?? 0) > 0);
-            assert.ok(metrics.stages.protoEncodeMs!.count > 0 && metrics.stages.proxyRoundTripMs!.count > 0 && metrics.stages.umpProcessMs!.count > 0);
-            if (workers) assert.ok(metrics.stages.storeMs!.count > 0, "store timings");
+            assert.ok(metrics.stages.protoEncodeMs!.samples > 0 && metrics.stages.proxyRoundTripMs!.samples > 0 && metrics.stages.umpProcessMs!.samples > 0);
+            if (workers) assert.ok(metrics.stages.storeMs!.samples > 0, "store timings");
         });
 
         it("shuts down gracefully: nothing but the cache and the snapshot is left in tmp:/", async () => {
