@@ -3,6 +3,7 @@
 // DASH player (shaka-player) in the same headless Chromium, through the channel's SABR pipeline.
 import { parseArgs } from "node:util";
 import { mkdir, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { startOrigin, type OriginHandle } from "./origin/server.ts";
 import { ChannelStartError, launchChannel, type RunningChannel } from "./channel/launch.ts";
 import { playInChromium, startPlayerServer, type PlayerResponse, type PlayerResult } from "./player/run-player.ts";
@@ -29,7 +30,7 @@ Options:
   --timeout <s>       give up after this many seconds (default 300)
   --headed            show the browser windows (needs a display)
   --open              after the run, keep everything up and print a URL where any browser on this
-                      machine can play the channel's manifest; Ctrl-C ends it
+                      machine watches the simulator's screen next to the player; Ctrl-C ends it
   -h, --help          show this help`;
 
 const { values } = parseArgs({
@@ -253,7 +254,10 @@ function printSummary(summary: typeof report, metrics: Record<string, unknown>):
     console.log(`        server loop longest busy stretch: ${String(metrics.loopMaxBusyMs ?? "-")} ms; screenshot ${summary.screenshot ?? "-"}`);
 }
 
-/** Serves the player page until Ctrl-C, for any browser on this machine. */
+/**
+ * Until Ctrl-C: a watch page for any browser on this machine, with the simulator's screen
+ * (refreshed every second) next to the player playing the channel's manifest.
+ */
 async function keepOpen(portMap: Record<number, number>): Promise<void> {
     running.playerServer = await startPlayerServer();
     const query = new URLSearchParams({
@@ -261,7 +265,31 @@ async function keepOpen(portMap: Record<number, number>): Promise<void> {
         ports: Object.entries(portMap).map(([from, to]) => `${from}:${to}`).join(","),
         video: `${itag}:`,
     });
-    console.log(`start: open ${running.playerServer.origin}/player-page.html?${query.toString()}`);
+    const playerUrl = `${running.playerServer.origin}/player-page.html?${query.toString()}`;
+    const watch = createServer((request, response) => {
+        if (request.url?.startsWith("/simulator.png")) {
+            channel.screenshot().then(
+                (png) => response.writeHead(200, { "Content-Type": "image/png", "Cache-Control": "no-store" }).end(png),
+                (error: Error) => response.writeHead(503, { "Content-Type": "text/plain" }).end(error.message)
+            );
+            return;
+        }
+        response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(watchPage(playerUrl));
+    });
+    await new Promise<void>((resolve) => watch.listen(0, "127.0.0.1", resolve));
+    const { port } = watch.address() as { port: number };
+    console.log(`start: watch at http://127.0.0.1:${port}/ (the simulator's screen and the player)`);
+    console.log(`        or the player alone: ${playerUrl}`);
     console.log("        (the origin, the channel and its server stay up; the channel's console follows; Ctrl-C ends)");
     await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+    watch.close();
+}
+
+function watchPage(playerUrl: string): string {
+    return `<!doctype html><meta charset="utf-8"><title>ytsabr: simulator and player</title>
+<style>body{margin:0;background:#14213d;color:#e5e5e5;font:14px sans-serif;display:flex;gap:12px;padding:12px}
+figure{margin:0}img,iframe{width:640px;height:360px;border:0;background:#000}</style>
+<figure><img id="sim" src="/simulator.png" alt="the channel in the simulator"><figcaption>the channel (simulator)</figcaption></figure>
+<figure><iframe src="${playerUrl.replace(/"/g, "&quot;")}"></iframe><figcaption>shaka-player through the channel's server</figcaption></figure>
+<script>setInterval(() => { document.getElementById("sim").src = "/simulator.png?" + Date.now(); }, 1000);</script>`;
 }

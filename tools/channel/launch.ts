@@ -37,6 +37,8 @@ export interface RunningChannel {
     metrics(): Promise<Record<string, unknown>>;
     /** Presses Back (graceful shutdown) and waits for the channel to exit. */
     exit(): Promise<RunResult>;
+    /** A PNG of the channel's screen in the simulator. */
+    screenshot(): Promise<Buffer>;
     close(): Promise<void>;
 }
 
@@ -114,6 +116,10 @@ export async function launchChannel(options: ChannelOptions, prebuilt: { zip?: s
         lines,
         finished,
         metrics: async () => (await (await fetch(`http://127.0.0.1:${ports.manifest}/metrics`)).json()) as Record<string, unknown>,
+        screenshot: async () => {
+            if (!remote) throw new Error("the channel has not started");
+            return remote.screenshot();
+        },
         exit: async () => {
             await remote?.sendKey("back");
             return finished;

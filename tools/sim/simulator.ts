@@ -38,6 +38,8 @@ export interface RunOptions {
 export interface Remote {
     /** Presses and releases a key ("back", "home", "select", "play", ...). */
     sendKey(key: string): Promise<void>;
+    /** A PNG of the channel's screen as the simulator draws it now. */
+    screenshot(): Promise<Buffer>;
 }
 
 export interface RunResult {
@@ -171,7 +173,10 @@ export class Simulator {
 
         await page.goto(`${this.server.origin}/index.html`);
         await page.evaluate(`window.simRun(${JSON.stringify(zipRoute)}, "app.zip")`);
-        options.onStarted?.({ sendKey: async (key) => void (await page.evaluate(`window.simKey(${JSON.stringify(key)})`)) });
+        options.onStarted?.({
+            sendKey: async (key) => void (await page.evaluate(`window.simKey(${JSON.stringify(key)})`)),
+            screenshot: async () => page.locator("canvas").first().screenshot(),
+        });
 
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<Omit<RunResult, "lines" | "durationMs">>((resolve) => {
