@@ -2,7 +2,7 @@
 .PHONY: setup start test package deploy test-device smoke-device sim origin lint bench clean help
 
 help:
-	@echo "make start        set up, then the main job: local origin -> channel in the simulator -> its server"
+	@echo "make start        set up, then play a title: local origin -> channel in the simulator -> DASH player"
 	@echo "make test         set up and run every test (type-check, lint, TypeScript, Rooibos in the simulator)"
 	@echo "make package      build the sideloadable channel: out/channel.zip"
 	@echo "make deploy       sideload out/channel.zip to ROKU_DEV_TARGET (password: ROKU_DEV_PASSWORD)"
