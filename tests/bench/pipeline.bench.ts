@@ -10,7 +10,7 @@
 // Mode: PIPELINE_MODES=inline runs the same figures with fetches inline on the server thread.
 import http from "node:http";
 import { parseSidx } from "../ts/support/dash-client.ts";
-import { startPipeline } from "../ts/pipeline/pipeline-harness.ts";
+import { TITLE, posts, startPipeline } from "../ts/pipeline/pipeline-harness.ts";
 
 const workers = (process.env.PIPELINE_MODES ?? "workers").split(",")[0] === "workers";
 const mode = workers ? "workers" : "inline";
@@ -85,11 +85,11 @@ try {
     emit({ bench: "pipeline.cacheHitDuringFetch", unit: "ms", p50: Number(percentile(hits, 50).toFixed(1)), p95: Number(percentile(hits, 95).toFixed(1)), samples: hits.length, fetchMs: Math.round(slowAnswer.ms), earlierDesignMs: 2000 });
 
     // 3. POSTs per minute of media for a whole title through a DASH client (a fresh format).
-    const before = pipeline.origin.log().filter((entry) => entry.method === "POST").length;
+    const before = posts(pipeline.origin);
     const report = await pipeline.client().play({ videoItag: 134 });
-    const postCount = pipeline.origin.log().filter((entry) => entry.method === "POST").length - before;
+    const postCount = posts(pipeline.origin) - before;
     const mediaRequests = report.requests.filter((request) => request.kind === "media").length;
-    const minutes = 60 / 60;
+    const minutes = pipeline.origin.titles.get(TITLE)!.durationMs / 60_000;
     emit({ bench: "pipeline.postsPerMediaMinute", unit: "POST/min", value: Number((postCount / minutes).toFixed(1)), earlierDesign: Number((mediaRequests / minutes).toFixed(1)), playerMediaRequests: mediaRequests });
 
     const metrics = (await pipeline.channel.metrics()) as { loopMaxBusyMs: number; stages: Record<string, { avg: number; p90: number }> };

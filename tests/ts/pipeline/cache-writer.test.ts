@@ -4,7 +4,7 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
-import { buildPackage } from "../../../tools/build/bsc.ts";
+import { buildTestChannel } from "../support/test-channels.ts";
 import { Simulator } from "../../../tools/sim/simulator.ts";
 
 const WRITER = {
@@ -144,27 +144,18 @@ before(async () => {
         snapshots: SNAPSHOTS,
         snapshotDir: "tmp:/cw/state",
     };
-    await mkdir("out/cache-writer-test", { recursive: true });
-    await writeFile("out/cache-writer-test/cache-writer-test.json", JSON.stringify(plan));
     // Byte p of the spool is p mod 251, so every chunk is recognisable.
     await mkdir("out/cache-writer-test/fixtures", { recursive: true });
     await writeFile("out/cache-writer-test/fixtures/response-1.ump", Buffer.from(Array.from({ length: 1000 }, (_, p) => p % 251)));
-    const build = await buildPackage("bsconfig.json", {
-        files: [
-            { src: "tests/channels/cache-writer/**/*", dest: "" },
-            { src: "out/cache-writer-test/cache-writer-test.json", dest: "" },
-            { src: "out/cache-writer-test/fixtures/*", dest: "fixtures" },
-            { src: "src/**/*", dest: "source" },
-            "!src/main.bs",
-            { src: "components/tasks/sabrCacheWriterTask/*", dest: "components/tasks/sabrCacheWriterTask" },
-        ],
-        stagingDir: "out/cache-writer-test/staging",
-        outFile: "out/cache-writer-test/channel.zip",
+    const zip = await buildTestChannel("cache-writer", {
+        outDir: "out/cache-writer-test",
+        configName: "cache-writer-test.json",
+        config: plan,
+        extra: [{ src: "out/cache-writer-test/fixtures/*", dest: "fixtures" }],
     });
-    if (!build.ok) throw new Error(`cache writer test channel does not build:\n${build.problems.join("\n")}`);
     const simulator = await Simulator.launch();
     try {
-        const run = await simulator.run(build.outFile, { timeoutMs: 180_000 });
+        const run = await simulator.run(zip, { timeoutMs: 180_000 });
         consoleLines = run.lines;
         const line = run.lines.find((text) => text.startsWith("CACHE-WRITER-SUMMARY "));
         if (!line) throw new Error(`no summary line (${run.reason}):\n${run.lines.slice(-40).join("\n")}`);

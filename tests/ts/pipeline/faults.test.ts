@@ -8,7 +8,7 @@ import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts"
 import { buildChannel, launchChannel, type ChannelOptions } from "../../../tools/channel/launch.ts";
 import { Simulator } from "../../../tools/sim/simulator.ts";
 import { DashClient, type PlayReport } from "../support/dash-client.ts";
-import { AUDIO_ITAG, failedAssertions } from "./pipeline-harness.ts";
+import { AUDIO_ITAG, failedAssertions, posts } from "./pipeline-harness.ts";
 
 const TITLE = "sabrOrigin2";
 const VIDEO_ITAG = 160;
@@ -33,7 +33,7 @@ interface FaultRun {
 }
 
 const session = (run: FaultRun): { fatal: string; streamProtectionStatus: number; totals: Record<string, number> } => run.metrics.sessions.root!;
-const postsOf = (run: FaultRun): number => run.origin.log().filter((entry) => entry.method === "POST" && entry.id >= run.firstLogId).length;
+const postsOf = (run: FaultRun): number => posts(run.origin, run.firstLogId);
 
 const CASES: FaultCase[] = [
     { faults: "F1", outcome: "plays" },

@@ -4,8 +4,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
-import { buildPackage } from "../../../tools/build/bsc.ts";
+import { writeFile } from "node:fs/promises";
+import { buildTestChannel } from "../support/test-channels.ts";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
 import { startOrigin, type LogEntry, type OriginHandle } from "../../../tools/origin/server.ts";
 import type { SabrPayload } from "../../../tools/origin/manifest.ts";
@@ -122,22 +122,9 @@ before(async () => {
             },
         ],
     };
-    await mkdir("out/fetch-worker-test", { recursive: true });
-    await writeFile("out/fetch-worker-test/fetch-worker.json", JSON.stringify(config));
-    const build = await buildPackage("bsconfig.json", {
-        files: [
-            { src: "tests/channels/fetch-worker/**/*", dest: "" },
-            { src: "out/fetch-worker-test/fetch-worker.json", dest: "" },
-            { src: "src/**/*", dest: "source" },
-            "!src/main.bs",
-            { src: "components/tasks/sabrFetchWorkerTask/**/*", dest: "components/tasks/sabrFetchWorkerTask" },
-        ],
-        stagingDir: "out/fetch-worker-test/staging",
-        outFile: "out/fetch-worker-test/fetch-worker.zip",
-    });
-    if (!build.ok) throw new Error(`fetch worker test channel does not build:\n${build.problems.join("\n")}`);
+    const zip = await buildTestChannel("fetch-worker", { outDir: "out/fetch-worker-test", configName: "fetch-worker.json", config });
     simulator = await Simulator.launch({ bridge: true });
-    result = await simulator.run(build.outFile, { timeoutMs: 240_000 });
+    result = await simulator.run(zip, { timeoutMs: 240_000 });
     await writeFile("out/fetch-worker-test/console.txt", result.lines.join("\n"));
     records = result.lines.filter((line) => line.startsWith("FW {")).map((line) => JSON.parse(line.slice(3)) as Logged);
 });

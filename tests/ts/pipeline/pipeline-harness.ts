@@ -94,6 +94,7 @@ export function failedAssertions(origin: OriginHandle, ignore: string[] = [], fr
         .flatMap((entry) => entry.assertions.filter((a) => a.ok === false && !ignore.includes(a.name)).map((a) => `rn=${entry.rn}: ${a.name} (${a.detail ?? ""})`));
 }
 
-export function posts(origin: OriginHandle): number {
-    return origin.log().filter((entry) => entry.method === "POST").length;
+/** SABR POSTs the origin logged (log entries from `fromId` on). */
+export function posts(origin: OriginHandle, fromId = 0): number {
+    return origin.log().filter((entry) => entry.method === "POST" && entry.id >= fromId).length;
 }

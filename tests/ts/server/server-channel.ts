@@ -1,7 +1,6 @@
 // Runs the channel's real ytsabrServerTask in the simulator through the network bridge, with
 // media files fetched from the local origin's /__source, so real HTTP clients can test it.
-import { mkdir, writeFile } from "node:fs/promises";
-import { buildPackage } from "../../../tools/build/bsc.ts";
+import { buildTestChannel } from "../support/test-channels.ts";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import { connect } from "../support/net-clients.ts";
@@ -67,26 +66,13 @@ export async function startServerChannel(settings: ServerSettings = {}): Promise
             },
         },
     };
-    await mkdir("out/server-test", { recursive: true });
-    await writeFile("out/server-test/server-test.json", JSON.stringify(testConfig));
-    const build = await buildPackage("bsconfig.json", {
-        files: [
-            { src: "tests/channels/server/**/*", dest: "" },
-            { src: "out/server-test/server-test.json", dest: "" },
-            { src: "src/**/*", dest: "source" },
-            "!src/main.bs",
-            { src: "components/**/*", dest: "components" },
-        ],
-        stagingDir: "out/server-test/staging",
-        outFile: "out/server-test/server-test.zip",
-    });
-    if (!build.ok) throw new Error(`server test channel does not build:\n${build.problems.join("\n")}`);
+    const zip = await buildTestChannel("server", { outDir: "out/server-test", configName: "server-test.json", config: testConfig });
 
     const simulator = await Simulator.launch({
         bridge: { portMap: { 7010: 0, 7011: 0, 7012: 0, 7019: 0 }, sendBufferBytes: settings.sendBufferBytes },
     });
     const lines: string[] = [];
-    const run = simulator.run(build.outFile, { timeoutMs: 600_000, onLine: (line) => lines.push(line) });
+    const run = simulator.run(zip, { timeoutMs: 600_000, onLine: (line) => lines.push(line) });
     const ended = run.then((result) => {
         throw new Error(`the server channel ended early: ${result.reason}\n${lines.slice(-30).join("\n")}`);
     });
