@@ -124,8 +124,8 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
   },
   F16: {
     name: 'F16', title: 'http-failure',
-    injection: 'mode=status (HTTP `status`, default 503, empty body; 429 adds Retry-After: `retryAfter`), rst (socket destroyed before any byte), slow (first byte after `ms`, default 3000), trickle (`bps` bytes/s, default 65536).',
-    params: { mode: 'status', status: '503', retryAfter: '1', ms: '3000', bps: '65536' },
+    injection: 'mode=status (HTTP `status`, default 503, empty body; 429 adds Retry-After: `retryAfter`), rst (socket destroyed before any byte), slow (first byte after `ms`, default 3000), trickle (`bps` bytes/s, default 65536), hold (the body stops right after the MEDIA_END of segment `seq` of `itag`, or before its first byte without `itag` or when that segment is not in the body, until releaseHeld() on the origin handle or POST /__release).',
+    params: { mode: 'status', status: '503', retryAfter: '1', ms: '3000', bps: '65536', itag: '(none: before the first byte)', seq: '0 (the init segment)' },
     expect: 'Exponential backoff, bounded retries; timeouts for slow first bytes; bandwidth estimate drops when trickled.',
   },
   F17: {

@@ -56,6 +56,10 @@ export interface OriginHandle {
   /** The request log (same content as GET /__log). */
   log(): LogEntry[];
   setFaults(spec: string | FaultRule[], seed?: number): void;
+  /** How many responses F16 mode=hold is holding now. */
+  held(): number;
+  /** Lets every response held by F16 mode=hold go on; returns how many were held. */
+  releaseHeld(): number;
 }
 
 export interface Assertion {
@@ -476,7 +480,33 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
     cutAt?: number;
     firstByteDelayMs?: number;
     trickleBps?: number;
+    /** F16 mode=hold: stop after this segment's MEDIA_END (`itag:seq`), or before the first byte (''). */
+    holdAfter?: string;
   }
+
+  // F16 mode=hold: responses wait here until releaseHeld() (or their connection closes), so a
+  // test decides when the rest of a body comes instead of racing a timer.
+  const heldResponses = new Set<() => void>();
+  const holdResponse = (res: ServerResponse, entry: LogEntry, at: number): Promise<void> => new Promise((resolve) => {
+    entry.notes = [...(entry.notes ?? []), `held at byte ${at} (F16)`];
+    const release = (): void => {
+      heldResponses.delete(release);
+      resolve();
+    };
+    heldResponses.add(release);
+    res.once('close', release);
+  });
+  const releaseHeld = (): number => {
+    const held = [...heldResponses];
+    for (const release of held) release();
+    return held.length;
+  };
+  /** The body offset right after segment `itag:seq`'s MEDIA_END ('' or not in the body: 0, before the first byte). */
+  const holdOffset = (after: string, parts: WirePart[], partEnds: number[]): number => {
+    if (after === '') return 0;
+    const index = parts.findIndex((p) => p.type === UMPPartId.MEDIA_END && p.label?.startsWith(`end:${after}:`));
+    return index < 0 ? 0 : partEnds[index]!;
+  };
 
   const handleSabr = async (req: IncomingMessage, res: ServerResponse, url: URL, entry: LogEntry): Promise<void> => {
     const assertions: Assertion[] = entry.assertions;
@@ -554,6 +584,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       }
       if (mode === 'slow') transport.firstByteDelayMs = Number(f16.params.ms) || 3000;
       if (mode === 'trickle') transport.trickleBps = Number(f16.params.bps) || 65536;
+      if (mode === 'hold') transport.holdAfter = f16.params.itag ? `${f16.params.itag}:${f16.params.seq ?? '0'}` : '';
     }
 
     const title = titles.get(s.videoId)!;
@@ -945,8 +976,12 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
     else if (transport.trickleBps) { const step = Math.max(256, Math.floor(transport.trickleBps / 20)); for (let x = step; x < end; x += step) boundaries.push(x); }
     else for (let x = 256 * 1024; x < end; x += 256 * 1024) boundaries.push(x);
     boundaries.push(end);
+    const holdAt = transport.holdAfter === undefined ? -1 : holdOffset(transport.holdAfter, parts, partEnds);
+    if (holdAt > 0) boundaries.push(holdAt);
+    boundaries.sort((x, y) => x - y);
     try {
       let pos = 0;
+      if (holdAt === 0) await holdResponse(res, entry, 0);
       for (const bnd of boundaries) {
         if (bnd <= pos) continue;
         await writeChunk(out.subarray(pos, bnd));
@@ -954,6 +989,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
         pos = bnd;
         if (transport.slices) await sleep(transport.gapMs ?? 2);
         if (transport.trickleBps) await sleep(Math.round(((bnd - (boundaries[boundaries.indexOf(bnd) - 1] ?? 0)) / transport.trickleBps) * 1000));
+        if (bnd === holdAt) await holdResponse(res, entry, holdAt);
       }
       if (transport.cutAt !== undefined) {
         entry.outcome += ' reset-mid-media (F4)';
@@ -1050,6 +1086,14 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
         json(res, 200, logEntries.filter((e) => e.id > since));
         return;
       }
+      if (p === '/__release') {
+        if (req.method !== 'POST') { res.setHeader('Allow', 'POST, OPTIONS'); json(res, 405, { error: 'use POST' }); return; }
+        const released = releaseHeld();
+        entry.status = 200;
+        entry.outcome = `released=${released}`;
+        json(res, 200, { released });
+        return;
+      }
       if (p === '/__faults') {
         if (req.method === 'GET') { json(res, 200, { faults: describeRules(rules), seed, rules }); return; }
         if (req.method !== 'POST') { res.setHeader('Allow', 'GET, POST, OPTIONS'); json(res, 405, { error: 'use GET or POST' }); return; }
@@ -1096,7 +1140,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       }
       entry.status = 404;
       entry.outcome = 'not-found';
-      json(res, 404, { error: 'not found', endpoints: ['/manifest/<videoId>.mpd?variant=single|multi|unscoped', 'POST /videoplayback?...&sabr=1&rn=N', 'GET /__log', 'POST /__faults', 'GET /__source/<videoId>/<itag>'] });
+      json(res, 404, { error: 'not found', endpoints: ['/manifest/<videoId>.mpd?variant=single|multi|unscoped', 'POST /videoplayback?...&sabr=1&rn=N', 'GET /__log', 'POST /__faults', 'POST /__release', 'GET /__source/<videoId>/<itag>'] });
     };
     route().catch((e: unknown) => {
       entry.status = 500;
@@ -1122,6 +1166,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
     titles,
     log: () => logEntries,
     setFaults,
+    held: () => heldResponses.size,
+    releaseHeld,
     close: () => new Promise<void>((resolve) => {
       for (const sck of sockets) sck.destroy();
       server.close(() => resolve());

@@ -1,7 +1,7 @@
 // npm test: every check the project has, in one run. Ends with "N passed, N failed".
 // Checks without their own test counts (type-check, lint, build) count as one test each.
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { findFiles } from "./find-files.ts";
 
 interface Step {
@@ -9,14 +9,17 @@ interface Step {
     command: string[];
     /** Reads passed/failed counts from the step's output; undefined means "count the exit code as one test". */
     counts?: (output: string) => { passed: number; failed: number } | undefined;
+    /** Runs before the step (e.g. removes a stale report the counts would otherwise read). */
+    before?: () => void;
 }
 
-const TAP_FILE = "out/test-results/ts.tap";
+const TAP_DIR = "out/test-results/ts";
 
-function tapCounts(): { passed: number; failed: number } | undefined {
+/** The pass/fail counts at the end of a TAP file; cancelled tests count as failed. */
+function tapCounts(tapFile: string): { passed: number; failed: number } | undefined {
     let tap: string;
     try {
-        tap = readFileSync(TAP_FILE, "utf8");
+        tap = readFileSync(tapFile, "utf8");
     } catch {
         return undefined;
     }
@@ -25,6 +28,22 @@ function tapCounts(): { passed: number; failed: number } | undefined {
     const cancelled = tap.match(/^# cancelled (\d+)$/m);
     if (!pass || !fail) return undefined;
     return { passed: Number(pass[1]), failed: Number(fail[1]) + Number(cancelled?.[1] ?? 0) };
+}
+
+/** One step per TypeScript test file, so the summary shows what each file costs. */
+function typeScriptStep(file: string): Step {
+    const tapFile = `${TAP_DIR}/${file.replace(/^tests\/ts\//, "").replace(/[\\/]/g, "__")}.tap`;
+    return {
+        name: file,
+        command: [
+            process.execPath, "--import", "tsx", "--test",
+            "--test-reporter=spec", "--test-reporter-destination=stdout",
+            "--test-reporter=tap", `--test-reporter-destination=${tapFile}`,
+            file,
+        ],
+        before: () => rmSync(tapFile, { force: true }),
+        counts: () => tapCounts(tapFile),
+    };
 }
 
 function rooibosCounts(output: string): { passed: number; failed: number } | undefined {
@@ -38,16 +57,7 @@ const steps: Step[] = [
     { name: "lint TypeScript (eslint)", command: [bin("eslint"), "."] },
     { name: "lint BrightScript (bslint)", command: [bin("bslint"), "--project", "bsconfig.lint.json"] },
     { name: "build channel (bsc)", command: [bin("tsx"), "tools/build/cli.ts"] },
-    {
-        name: "TypeScript tests (node:test)",
-        command: [
-            process.execPath, "--import", "tsx", "--test", "--test-concurrency=1",
-            "--test-reporter=spec", "--test-reporter-destination=stdout",
-            "--test-reporter=tap", `--test-reporter-destination=${TAP_FILE}`,
-            ...findFiles("tests/ts", ".test.ts"),
-        ],
-        counts: () => tapCounts(),
-    },
+    ...findFiles("tests/ts", ".test.ts").map(typeScriptStep),
     { name: "Rooibos suites in the simulator", command: [bin("tsx"), "tools/rooibos/cli.ts"], counts: rooibosCounts },
 ];
 
@@ -67,13 +77,14 @@ function runStep(step: Step): Promise<{ code: number; output: string }> {
     });
 }
 
-mkdirSync("out/test-results", { recursive: true });
+mkdirSync(TAP_DIR, { recursive: true });
 let passed = 0;
 let failed = 0;
 const summary: string[] = [];
 for (const step of steps) {
     console.log(`\n=== ${step.name} ===`);
     const started = Date.now();
+    step.before?.();
     const { code, output } = await runStep(step);
     let counts = step.counts?.(output) ?? { passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1 };
     // A step that failed must never count as all-green, whatever its output claimed.

@@ -2,7 +2,9 @@
 // 200 files each into one directory at the same time, a renames its odd files while b deletes its
 // even ones; task c and the render thread then list and read the directory. Also files handed
 // between a task and the render thread both ways, and ReadFile(path, offset, length) on a bridged
-// download's <target>.tmp while another thread appends to it. See docs/bridge.md.
+// download's <target>.tmp while another thread appends to it (the server holds the body at each
+// quarter until task c has read records there, so the reads race the appends by construction).
+// See docs/bridge.md.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -11,29 +13,29 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
 import { buildBridgeChannel } from "./channels.ts";
 import { sha256 } from "../support/net-clients.ts";
+import { StagedBody } from "./staged-body.ts";
 
 const COUNT = 200;
 const RECORDS = 131072; // 16-byte records: 2 MiB
 const CHUNK = 16 * 1024;
 const body = Buffer.from(Array.from({ length: RECORDS }, (_, k) => `${String(k).padStart(15, "0")}\n`).join(""), "latin1");
+const BOUNDARIES = [body.length / 4, body.length / 2, (3 * body.length) / 4];
+const staged = new StagedBody(body, BOUNDARIES, { chunkBytes: CHUNK, holdTimeoutMs: 30_000 });
 let simulator: Simulator;
 let server: http.Server;
 let zip: string;
 
-/** Sends the 2 MiB body in 16 KiB pieces, one every 15 ms (about 2 s), so the .tmp grows for a while. */
+/** Sends the 2 MiB body in stages: the next quarter only once task c has read records at the last one. */
 function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     req.resume();
     res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length });
-    let at = 0;
-    const timer = setInterval(() => {
-        res.write(body.subarray(at, at + CHUNK));
-        at += CHUNK;
-        if (at >= body.length) {
-            clearInterval(timer);
-            res.end();
-        }
-    }, 15);
-    res.on("close", () => clearInterval(timer));
+    void staged.send("grow", res);
+}
+
+/** `GROW-SEEN size=524288`: task c read three records of the .tmp at that size. */
+function onLine(line: string): void {
+    const seen = /^GROW-SEEN size=(\d+)/.exec(line);
+    if (seen) staged.seen("grow", Number(seen[1]));
 }
 
 /** Same as sharedContent() in tests/bridge/shared-tmp/components/SharedTmpCommon.brs. */
@@ -88,7 +90,9 @@ after(async () => {
 describe("tmp:/ shared between the render thread and three tasks", () => {
     let result: RunResult;
     before(async () => {
-        result = await simulator.run(zip, { timeoutMs: 240_000 });
+        result = await simulator.run(zip, { timeoutMs: 240_000, onLine });
+        // The whole console, for when a run fails in a way its last lines do not explain.
+        writeFileSync("out/bridge/shared-tmp-console.txt", result.lines.join("\n"));
     });
 
     it("runs to the end without a failed file operation", () => {
@@ -138,10 +142,14 @@ describe("tmp:/ shared between the render thread and three tasks", () => {
         assert.deepEqual(lines.filter((line) => line.startsWith("GROW-BAD")).slice(0, 10), []);
         const tail = lines.find((line) => line.startsWith("GROW-TAIL "));
         assert.equal(Number(value(tail, "bad")), 0, tail);
-        // Several sizes seen and records read before the download ended: the reads raced the appends.
-        assert.ok(Number(value(tail, "sizes")) >= 2, tail);
-        assert.ok(Number(value(tail, "checks")) >= 6, tail);
-        assert.ok(Number(value(tail, "lastTmpSize")) < body.length, tail);
+        // The server held the body at each quarter until task c had read three records there: one
+        // size per quarter, each below the final size, with every record read right.
+        const run = staged.run("grow");
+        assert.deepEqual(run.timedOut, [], `task c did not report reading at these sizes: ${tail}`);
+        assert.deepEqual(run.openedAt.map((gate) => gate.boundary), BOUNDARIES, tail);
+        assert.ok(run.openedAt.every((gate) => gate.seenSize < body.length), JSON.stringify(run.openedAt));
+        assert.ok(Number(value(tail, "sizes")) >= BOUNDARIES.length, tail);
+        assert.ok(Number(value(tail, "checks")) >= 3 * BOUNDARIES.length, tail);
         const final = lines.find((line) => line.startsWith("GROW-FINAL "));
         assert.equal(Number(value(final, "size")), body.length, final);
         assert.equal(value(final, "sha256"), sha256(body), final);

@@ -201,9 +201,10 @@ test('F10 policy-only response with backoff', async () => {
 });
 
 test('F11 large backoff: an early next request is flagged, a patient one is not', async () => {
-  const c = await fresh('F11:ms=300@nth=1');
+  // A backoff no request can honour by accident (however slow this machine is), then a short one waited out.
+  const c = await fresh('F11:ms=600000@nth=1');
   const r1 = await c.post(c.body());
-  assert.equal(NextRequestPolicy.decode(r1.parts.find((p) => p.type === UMPPartId.NEXT_REQUEST_POLICY)!.payload).backoffTimeMs, 300);
+  assert.equal(NextRequestPolicy.decode(r1.parts.find((p) => p.type === UMPPartId.NEXT_REQUEST_POLICY)!.payload).backoffTimeMs, 600000);
   ok(headers(r1.parts).length > 0, 'media still sent');
   await c.post(followUp(c, r1));
   assert.equal(assertion(lastEntry(c), 'backoffHonoured'), false);
@@ -307,6 +308,24 @@ test('F16 HTTP failures: 503, 429 + Retry-After, reset, slow first byte', async 
   c = await fresh('F16:mode=trickle:bps=2000000');
   r = await c.post(c.body());
   ok(headers(r.parts).length > 0);
+});
+
+test('F16 hold: the body stops after the named segment (or before its first byte) until released', async () => {
+  for (const [spec, heldAtZero] of [['F16:mode=hold:itag=160:seq=1', false], ['F16:mode=hold', true]] as const) {
+    const c = await fresh(spec);
+    let answered = false;
+    const answer = c.post(c.body()).then((r) => { answered = true; return r; });
+    while (origin.held() === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(answered, false, 'the answer cannot be complete while the body is held');
+    assert.equal(origin.releaseHeld(), 1);
+    const r = await answer;
+    assert.equal(r.status, 200);
+    const ended = [...assemble(r.parts).values()].filter((x) => x.ended).map((x) => `${x.header.itag}:${x.header.sequenceNumber ?? 0}`);
+    ok(ended.includes('160:1') && ended.length > 2, ended.join(' '));
+    const entry = origin.log().filter((x) => x.rn !== undefined).at(-1);
+    const heldAt = entry?.notes?.map((n) => /^held at byte (\d+)/.exec(n)?.[1]).find((at) => at !== undefined);
+    ok(heldAt !== undefined && (heldAt === '0') === heldAtZero, `${spec}: ${entry?.notes?.join('; ')}`);
+  }
 });
 
 test('F17 stream protection: status 2 with media, status 3 without, token script', async () => {

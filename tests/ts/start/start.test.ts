@@ -23,29 +23,31 @@ async function report(): Promise<StartReport> {
     return JSON.parse(await readFile("out/start/report.json", "utf8")) as StartReport;
 }
 
-/** Stalls a short run may show (none are expected; the simulator is slow and shared). */
-const STALL_BOUND = 2;
+// Stalls are not asserted: the player plays in real time, so how often it waits depends on how
+// busy this machine is. They are reported (t.diagnostic) and measured by the benchmarks.
 
 describe("npm start", () => {
-    it("plays a few seconds with one seek through the channel: frames decoded, bytes equal to the source", async () => {
+    it("plays a few seconds with one seek through the channel: frames decoded, bytes equal to the source", async (t) => {
         const result = await start("--title", "sabrOrigin2", "--duration", "6", "--seek", "3:15");
         assert.equal(result.code, 0, result.stdout + result.stderr);
         assert.match(result.stdout, /all equal to the source/);
         const played = await report();
         assert.equal(played.outcome, "played");
         assert.ok(played.frames.decoded > 0, "no frame decoded");
-        assert.ok(played.stalls <= STALL_BOUND, `${played.stalls} stalls`);
+        assert.ok(played.playedSeconds >= 6, `played ${played.playedSeconds} s`);
+        t.diagnostic(`${played.stalls} stalls, ${played.frames.dropped} frames dropped`);
         assert.ok(Math.abs((played.seeks[0]?.landedAt ?? -1) - 15) < 0.5, `the seek landed at ${played.seeks[0]?.landedAt}`);
         assert.ok(played.bytes.responses > 0 && played.bytes.mismatches.length === 0);
         assert.ok((played.channel.pipeline?.posts ?? 0) > 0, "the bytes came through SABR requests");
     });
 
-    it("plays through redirects, chunk splitting and a 503 burst", async () => {
+    it("plays through redirects, chunk splitting and a 503 burst", async (t) => {
         const result = await start("--title", "sabrOrigin2", "--duration", "6", "--faults", "F12:mode=data@nth=2,F1,F16@times=3");
         assert.equal(result.code, 0, result.stdout + result.stderr);
         const played = await report();
         assert.ok(played.frames.decoded > 0);
-        assert.ok(played.stalls <= STALL_BOUND, `${played.stalls} stalls`);
+        assert.ok(played.playedSeconds >= 6, `played ${played.playedSeconds} s`);
+        t.diagnostic(`${played.stalls} stalls, ${played.frames.dropped} frames dropped`);
         assert.equal(played.bytes.mismatches.length, 0);
     });
 

@@ -1,6 +1,8 @@
 ' Downloads pkg:/config.json's urls into tmp:/ with AsyncGetToFile / AsyncPostFromFileToFile, tails
-' <target>.tmp while it grows, then prints the final size and the SHA-256 of the file as read back
-' in 1 MiB slices (roByteArray.ReadFile + roEVPDigest), for the TypeScript test to compare.
+' <target>.tmp while it grows (printing every new size: the test server sends the next part of the
+' body only once it has seen the file reach the previous one), then prints the final size and the
+' SHA-256 of the file as read back in 1 MiB slices (roByteArray.ReadFile + roEVPDigest), for the
+' TypeScript test to compare.
 sub init()
     m.top.functionName = "runBigFiles"
 end sub
@@ -26,8 +28,9 @@ end function
 
 sub fetchBig(method as string, url as string, target as string, round as integer)
     port = CreateObject("roMessagePort")
+    key = method + "-" + Str(round).Trim()
     ut = CreateObject("roUrlTransfer")
-    ut.setUrl(url)
+    ut.setUrl(url + "?key=" + key)
     ut.setMessagePort(port)
     if method = "GET"
         ok = ut.AsyncGetToFile(target)
@@ -48,6 +51,7 @@ sub fetchBig(method as string, url as string, target as string, round as integer
         if size > lastSize and size > 0
             steps = steps + 1
             lastSize = size
+            print "BIGFILE-TMP key=" + key + " size=" + Str(size).Trim()
         end if
     end while
     code = -999

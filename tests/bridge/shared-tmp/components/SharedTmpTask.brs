@@ -93,7 +93,9 @@ function fileSize(path as string) as integer
 end function
 
 ' Reads records of <target>.tmp with ReadFile(path, offset, length) while task d's download
-' appends to it, then the SHA-256 of the final file (1 MiB slices).
+' appends to it, then the SHA-256 of the final file (1 MiB slices). Each size at which all three
+' records read back right is printed once (GROW-SEEN): the test server sends the next part of the
+' body only after it saw that line for the previous part.
 sub tailGrowingFile(target as string)
     partial = target + ".tmp"
     slice = CreateObject("roByteArray")
@@ -101,6 +103,7 @@ sub tailGrowingFile(target as string)
     bad = 0
     sizes = 0
     lastSize = -1
+    reportedSize = -1
     clock = CreateObject("roTimespan")
     while clock.TotalMilliseconds() < 120000 and not m.fs.Exists(target)
         size = fileSize(partial)
@@ -110,16 +113,22 @@ sub tailGrowingFile(target as string)
                 lastSize = size
             end if
             records = size \ 16
+            good = 0
             for each k in [records - 1, records \ 2, 0]
                 if slice.ReadFile(partial, k * 16, 16)
                     if slice.ToAsciiString() = growRecord(k)
                         checks = checks + 1
+                        good = good + 1
                     else
                         bad = bad + 1
                         print "GROW-BAD record=" + Str(k).Trim() + " size=" + Str(size).Trim() + " got=" + slice.ToHexString()
                     end if
                 end if
             end for
+            if good = 3 and size <> reportedSize
+                reportedSize = size
+                print "GROW-SEEN size=" + Str(size).Trim()
+            end if
         end if
         sleep(5)
     end while
