@@ -1,4 +1,6 @@
 // Bridged roUrlTransfer against a local HTTP server: growing files, overlap, cancel, failures.
+// The server holds its answers until the channel has shown what each check needs (the .tmp at a
+// size, all four transfers in flight), so nothing depends on how fast the machine is.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
@@ -6,29 +8,35 @@ import net from "node:net";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Simulator, type RunResult } from "../../../tools/sim/simulator.ts";
 import { buildBridgeChannel } from "./channels.ts";
+import { StagedBody } from "./staged-body.ts";
+import { seededBytes } from "../support/net-clients.ts";
 
-interface Timing {
-    start: number;
-    end: number;
-}
-
-const slowTimings: Timing[] = [];
+const TRICKLE_BODY = seededBytes(65536, 3);
+const TRICKLE_BOUNDARIES = [16384, 32768, 49152];
+const trickleStages = new StagedBody(TRICKLE_BODY, TRICKLE_BOUNDARIES, { chunkBytes: 1024, holdTimeoutMs: 30_000 });
+/** The engine's own transfer writes no .tmp to report: it gets the body without holds. */
+const trickleWhole = new StagedBody(TRICKLE_BODY, [], { chunkBytes: 1024, holdTimeoutMs: 0 });
+let trickleGated = true;
+const slowWaiting: (() => void)[] = [];
+let maxSlowInFlight = 0;
 let endlessClosed: Promise<void> = new Promise(() => undefined);
 let simulator: Simulator;
 let server: http.Server;
 let zip: string;
 
-/** /trickle: 64 KiB in 1 KiB pieces over ~2 s; /slow: 1 s before its body; /endless never ends. */
+/**
+ * /trickle: 64 KiB, held at each quarter until the channel reports its .tmp reached it (while
+ * `trickleGated`); /slow: every answer waits until all four requests are in flight (or 60 s);
+ * /endless never ends.
+ */
 function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (path === "/trickle") return trickle(req, res);
     if (path === "/slow") {
-        const timing = { start: Date.now(), end: 0 };
-        slowTimings.push(timing);
-        setTimeout(() => {
-            timing.end = Date.now();
-            res.end(`slow${new URL(req.url ?? "/", "http://x").searchParams.get("n")}`);
-        }, 1000);
+        slowWaiting.push(() => res.end(`slow${new URL(req.url ?? "/", "http://x").searchParams.get("n")}`));
+        maxSlowInFlight = Math.max(maxSlowInFlight, slowWaiting.length);
+        if (slowWaiting.length === 4) answerSlow();
+        else setTimeout(answerSlow, 60_000).unref();
         return;
     }
     if (path === "/endless") {
@@ -36,7 +44,7 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
         const timer = setInterval(() => res.write(Buffer.alloc(1024, 0x61)), 50);
         endlessClosed = new Promise((resolve) => res.on("close", () => resolve()));
         res.on("close", () => clearInterval(timer));
-        setTimeout(() => res.destroy(), 20_000).unref();
+        setTimeout(() => res.destroy(), 120_000).unref();
         return;
     }
     if (path === "/echo") {
@@ -50,18 +58,19 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
 
 function trickle(req: http.IncomingMessage, res: http.ServerResponse): void {
     // CORS: the engine's own roUrlTransfer goes through the browser (the bridge does not need it).
-    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": 65536, "Access-Control-Allow-Origin": "*" });
+    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": TRICKLE_BODY.length, "Access-Control-Allow-Origin": "*" });
     if (req.method === "HEAD") return void res.end();
-    let sent = 0;
-    const timer = setInterval(() => {
-        res.write(Buffer.alloc(1024, sent & 0xff));
-        sent += 1;
-        if (sent === 64) {
-            clearInterval(timer);
-            res.end();
-        }
-    }, 31);
-    res.on("close", () => clearInterval(timer));
+    void (trickleGated ? trickleStages : trickleWhole).send("trickle", res);
+}
+
+/** `TRICKLE-TMP size=16384`: the channel saw the trickle's .tmp at that size. */
+function onLine(line: string): void {
+    const seen = /^TRICKLE-TMP size=(\d+)/.exec(line);
+    if (seen) trickleStages.seen("trickle", Number(seen[1]));
+}
+
+function answerSlow(): void {
+    for (const answer of slowWaiting.splice(0)) answer();
 }
 
 async function freePort(): Promise<number> {
@@ -104,7 +113,7 @@ describe("bridged roUrlTransfer", () => {
     let result: RunResult;
 
     before(async () => {
-        result = await simulator.run(zip, { timeoutMs: 120_000 });
+        result = await simulator.run(zip, { timeoutMs: 400_000, onLine });
     });
 
     it("runs the whole scenario list", () => {
@@ -116,8 +125,11 @@ describe("bridged roUrlTransfer", () => {
     it("grows <target>.tmp while a trickled body arrives, then renames it to the target", () => {
         const line = field(result.lines, "TRICKLE");
         assert.equal(number(line, "code"), 200, line);
-        assert.ok(number(line, "growthSteps") >= 5, `the file should be seen growing: ${line}`);
-        assert.ok(number(line, "lastTmpSize") < 65536, `growth must be seen before completion: ${line}`);
+        // The body was held at each quarter until the channel saw the .tmp reach it.
+        const run = trickleStages.run("trickle");
+        assert.deepEqual(run.timedOut, [], `the .tmp was not seen reaching these sizes: ${line}`);
+        assert.deepEqual(run.openedAt.map((gate) => gate.boundary), TRICKLE_BOUNDARIES, line);
+        assert.ok(number(line, "growthSteps") >= TRICKLE_BOUNDARIES.length, `the file should be seen growing: ${line}`);
         assert.equal(number(line, "final"), 65536, line);
         assert.equal(number(line, "tmpAfter"), -1, line);
     });
@@ -125,11 +137,8 @@ describe("bridged roUrlTransfer", () => {
     it("keeps four transfers in flight at once", () => {
         const line = field(result.lines, "OVERLAP");
         assert.match(line, /done=4 codes=200,200,200,200 bodies=slow1,slow2,slow3,slow4/);
-        assert.equal(slowTimings.length, 4);
-        const lastStart = Math.max(...slowTimings.map((timing) => timing.start));
-        const firstEnd = Math.min(...slowTimings.map((timing) => timing.end));
-        assert.ok(lastStart < firstEnd, `all four requests must start before any finishes (${JSON.stringify(slowTimings)})`);
-        assert.ok(number(line, "ms") < 3000, `four 1 s transfers in parallel took ${number(line, "ms")} ms`);
+        // No answer went out before all four requests were in flight at the server.
+        assert.equal(maxSlowInFlight, 4, `at most ${maxSlowInFlight} of the four requests were in flight at once`);
     });
 
     it("stops a transfer mid-body with AsyncCancel: connection closed, no event, no target", async () => {
@@ -139,7 +148,7 @@ describe("bridged roUrlTransfer", () => {
         assert.equal(number(line, "targetExists"), -1, line);
         await Promise.race([
             endlessClosed,
-            new Promise((_, reject) => setTimeout(() => reject(new Error("the server connection was not closed")), 5000)),
+            new Promise((_, reject) => setTimeout(() => reject(new Error("the server connection was not closed")), 30_000)),
         ]);
     });
 
@@ -170,6 +179,7 @@ describe("the engine's own roUrlTransfer stays selectable", () => {
     it("delivers the trickled body whole, with no growing file, when urlTransfer is off", async () => {
         const bridge = simulator.bridge!;
         bridge.options.urlTransfer = false;
+        trickleGated = false;
         try {
             const result = await simulator.run(zip, { timeoutMs: 60_000, until: /^TRICKLE / });
             assert.equal(result.outcome, "matched", result.reason);
@@ -179,6 +189,7 @@ describe("the engine's own roUrlTransfer stays selectable", () => {
             assert.equal(number(line, "final"), 65536, line);
         } finally {
             bridge.options.urlTransfer = true;
+            trickleGated = true;
         }
     });
 });

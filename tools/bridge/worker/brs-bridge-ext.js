@@ -47,12 +47,19 @@
     const CH = { IDLE: 0, REQUEST: 1, ANSWER: 2, MORE: 3, ERROR: 4, DATA: 64 };
     let channel;
 
+    /** How long the first call waits for the relay (started beside this worker) to take the channel. */
+    const RELAY_START_WAIT_MS = 10000;
+
     /** The SharedArrayBuffer channel once the relay serves it (brs-worker-boot.js keeps it). */
     function fastChannel() {
         if (channel) return channel.control[3] === 1 ? channel : undefined;
         const buffer = globalThis.__brsBridgeChannel;
         if (!(buffer instanceof SharedArrayBuffer)) return undefined;
         channel = { control: new Int32Array(buffer, 0, 16), data: new Uint8Array(buffer, CH.DATA) };
+        // The page hands the channel to the relay and to this worker at once; on a busy machine the
+        // relay may take it later than this first call. Wait for it (it notifies) rather than
+        // sending this call, and so every call of a slow start, by XHR.
+        Atomics.wait(channel.control, 3, 0, RELAY_START_WAIT_MS);
         return channel.control[3] === 1 ? channel : undefined;
     }
 

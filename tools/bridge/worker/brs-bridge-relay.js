@@ -8,7 +8,7 @@
 //       3 more (worker → relay: chunk taken, send the next), 4 error (relay → worker, data = UTF-8 reason)
 //   [1] byte length of the request / chunk / reason in data
 //   [2] total byte length of the answer
-//   [3] 1 once the relay serves this channel (the worker uses XHR until then)
+//   [3] 1 once the relay serves this channel (notified; the worker's first call waits for it)
 // Request data: [u32 head length][head "op?query"][body]. Answer: [u32 status][u32 headers length]
 // [headers JSON][body].
 "use strict";
@@ -65,6 +65,7 @@ self.onmessage = (event) => {
         };
         channels.set(channel.id, channel);
         Atomics.store(channel.control, 3, 1);
+        Atomics.notify(channel.control, 3);
         serve(channel);
     } else if (message && message.release) {
         const channel = channels.get(message.release);

@@ -32,7 +32,8 @@ function fileSize(path as string) as integer
     return stat.size
 end function
 
-' Tails <target>.tmp while the body trickles in: the file must grow before the roUrlEvent.
+' Tails <target>.tmp while the body trickles in: the file must grow before the roUrlEvent. Every
+' new size is printed: the test server sends the next part only once it has seen the last one.
 sub trickle(base as string)
     port = CreateObject("roMessagePort")
     ut = newTransfer(base + "/trickle", port)
@@ -43,7 +44,7 @@ sub trickle(base as string)
     lastSize = -1
     clock = CreateObject("roTimespan")
     msg = invalid
-    while clock.TotalMilliseconds() < 15000
+    while clock.TotalMilliseconds() < 120000
         msg = wait(50, port)
         if type(msg) = "roUrlEvent"
             exit while
@@ -52,6 +53,7 @@ sub trickle(base as string)
         if size > lastSize and size > 0
             growth = growth + 1
             lastSize = size
+            print "TRICKLE-TMP size=" + Str(size).Trim()
         end if
     end while
     code = -999
@@ -61,7 +63,7 @@ sub trickle(base as string)
     print "TRICKLE code=" + Str(code).Trim() + " growthSteps=" + Str(growth).Trim() + " lastTmpSize=" + Str(lastSize).Trim() + " final=" + Str(fileSize(target)).Trim() + " tmpAfter=" + Str(fileSize(target + ".tmp")).Trim()
 end sub
 
-' Four transfers started together on one port; the server checks that they overlap.
+' Four transfers started together on one port; the server answers none before all four arrived.
 sub overlap(base as string)
     port = CreateObject("roMessagePort")
     transfers = {}
@@ -73,7 +75,7 @@ sub overlap(base as string)
     codes = []
     bodies = []
     clock = CreateObject("roTimespan")
-    while codes.Count() < 4 and clock.TotalMilliseconds() < 15000
+    while codes.Count() < 4 and clock.TotalMilliseconds() < 120000
         msg = wait(100, port)
         if type(msg) = "roUrlEvent" and transfers.DoesExist(Str(msg.GetSourceIdentity()).Trim())
             codes.Push(Str(msg.GetResponseCode()).Trim())
@@ -92,7 +94,7 @@ sub cancelMidBody(base as string)
     ut.AsyncGetToFile(target)
     clock = CreateObject("roTimespan")
     sizeAtCancel = -1
-    while clock.TotalMilliseconds() < 10000
+    while clock.TotalMilliseconds() < 60000
         msg = wait(20, port)
         if type(msg) = "roUrlEvent"
             exit while
