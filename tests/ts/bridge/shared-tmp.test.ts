@@ -1,5 +1,5 @@
 // tmp:/ (and cachefs:/) shared between engine threads (tests/bridge/shared-tmp): tasks a and b write
-// 200 files each into one directory at the same time, a renames its odd files while b deletes its
+// 100 files each into one directory at the same time, a renames its odd files while b deletes its
 // even ones; task c and the render thread then list and read the directory. Also files handed
 // between a task and the render thread both ways, and ReadFile(path, offset, length) on a bridged
 // download's <target>.tmp while another thread appends to it (the server holds the body at each
@@ -15,7 +15,7 @@ import { buildBridgeChannel } from "./channels.ts";
 import { sha256 } from "../support/net-clients.ts";
 import { StagedBody } from "./staged-body.ts";
 
-const COUNT = 200;
+const COUNT = 100;
 const RECORDS = 131072; // 16-byte records: 2 MiB
 const CHUNK = 16 * 1024;
 const body = Buffer.from(Array.from({ length: RECORDS }, (_, k) => `${String(k).padStart(15, "0")}\n`).join(""), "latin1");
