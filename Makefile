@@ -1,5 +1,5 @@
 # Entry points for people; each target delegates to an npm script (see README.md).
-.PHONY: setup start test package deploy test-device smoke-device sim origin lint bench clean help
+.PHONY: setup start test package deploy test-device smoke-device device-probe sim origin lint bench clean help
 
 help:
 	@echo "make start        set up, then play a title: local origin -> channel in the simulator -> DASH player"
@@ -8,6 +8,7 @@ help:
 	@echo "make deploy       sideload out/channel.zip to ROKU_DEV_TARGET (password: ROKU_DEV_PASSWORD)"
 	@echo "make test-device  build the Rooibos package, sideload it and read the report from the device console"
 	@echo "make smoke-device build, sideload and launch the channel; pass once the player's position advances (SMOKE_ARGS=\"--help\")"
+	@echo "make device-probe ask the Roku what its docs leave open; writes out/device-probe/report.json (PROBE_ARGS=\"--help\", \"--sim\")"
 	@echo "make sim ZIP=...  run any channel package in the simulator"
 	@echo "make origin       run the local SABR origin (ORIGIN_ARGS=\"--host 0.0.0.0\" to serve the LAN)"
 	@echo "make bench        run the benchmarks (JSON lines)"
@@ -33,6 +34,9 @@ test-device: setup
 
 smoke-device: setup
 	npx tsx tools/deploy/smoke-device.ts $(SMOKE_ARGS)
+
+device-probe: setup
+	npx tsx tools/device-probe/cli.ts $(PROBE_ARGS)
 
 ZIP ?= out/channel.zip
 sim: setup

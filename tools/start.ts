@@ -2,6 +2,7 @@
 // in the simulator with real sockets (network bridge), and plays the channel's manifest in a real
 // DASH player (shaka-player) in the same headless Chromium, through the channel's SABR pipeline.
 import { parseArgs } from "node:util";
+import { parseDeviceRules, type DeviceRuleOverrides } from "./sim/device-rules.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { startOrigin, type OriginHandle } from "./origin/server.ts";
@@ -27,6 +28,13 @@ Options:
   --seek <script>     seeks: "<afterSeconds>:<toSeconds>,..." (seconds of media played, then the
                       target), or a preset: forward (2:20), back (2:20,4:6), period (2:26: across
                       the boundary of the multi variant)
+  --tls               serve the origin over HTTPS with a CA made for this run, and make the
+                      simulated Roku trust that CA (manifest and SABR URLs are https://)
+  --numbers           the origin sends the payload's integer fields (lastModified, contentLength,
+                      approxDurationMs, ranges, ...) as JSON numbers, as real payloads do
+  --device-rules <list>  change the simulator's device rules, e.g. noByteArraySlice=on, or
+                      "none" for the kind simulator (npm run sim -- --help lists them; default:
+                      every documented rule on)
   --timeout <s>       give up after this many seconds (default 300)
   --headed            show the browser windows (needs a display)
   --open              after the run, keep everything up and print a URL where any browser on this
@@ -42,6 +50,9 @@ const { values } = parseArgs({
         faults: { type: "string" },
         seek: { type: "string" },
         timeout: { type: "string", default: "300" },
+        tls: { type: "boolean", default: false },
+        numbers: { type: "boolean", default: false },
+        "device-rules": { type: "string" },
         headed: { type: "boolean", default: false },
         open: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -93,13 +104,21 @@ try {
     await stageFailed("options", (error as Error).message);
 }
 
+let deviceRules: DeviceRuleOverrides = {};
+try {
+    deviceRules = values["device-rules"] === undefined ? {} : parseDeviceRules(values["device-rules"]);
+} catch (error) {
+    await stageFailed("options", (error as Error).message);
+}
+
 console.log("start: [1/4] starting the local SABR origin");
-const origin = await startOrigin({ port: 0, ...(values.faults ? { faults: values.faults } : {}) }).catch((error: Error) => stageFailed("origin", error.message));
+const origin = await startOrigin({ port: 0, tls: values.tls, numericPayload: values.numbers, ...(values.faults ? { faults: values.faults } : {}) }).catch((error: Error) => stageFailed("origin", error.message));
 running.origin = origin;
 const title = origin.titles.get(values.title);
 if (!title) await stageFailed("options", `unknown --title ${values.title} (have: ${[...origin.titles.keys()].join(", ")})`);
 const manifestUrl = `${origin.url}/manifest/${values.title}.mpd?variant=${values.variant}`;
-console.log(`        ${manifestUrl}${values.faults ? `  (faults ${values.faults})` : ""}`);
+console.log(`        ${manifestUrl}${values.faults ? `  (faults ${values.faults})` : ""}${values.numbers ? "  (payload integers as numbers)" : ""}`);
+if (origin.tls) console.log(`        TLS with a CA made for this run; the simulated Roku trusts it`);
 
 console.log("start: [2/4] building the channel and running it in the simulator");
 const channel = await launchChannel({
@@ -111,6 +130,8 @@ const channel = await launchChannel({
     outDir: OUT,
     timeoutMs: timeoutMs + 60_000,
     headed: values.headed,
+    ...(origin.tls ? { trustedCertificates: [origin.tls.caPem] } : {}),
+    deviceRules,
 }).catch((error: unknown) => {
     if (error instanceof ChannelStartError) return stageFailed(error.stage, error.message);
     return stageFailed("channel", String(error));
@@ -143,7 +164,7 @@ try {
 }
 
 console.log("start: [4/4] checking every byte the player got against the source");
-const verdict = await verifyBytes(origin, values.title, result.responses);
+const verdict = verifyBytes(origin, values.title, result.responses);
 const metrics = await channel.metrics().catch(() => ({}) as Record<string, unknown>);
 const report = {
     title: values.title,
@@ -180,9 +201,12 @@ interface ByteVerdict {
     mismatches: string[];
 }
 
-/** Compares every ranged media response with the source file of its format. */
-async function verifyBytes(originHandle: OriginHandle, videoId: string, responses: PlayerResponse[]): Promise<ByteVerdict> {
-    const sources = new Map<number, Buffer>();
+/**
+ * Compares every ranged media response with the source file of its format, as the origin loaded
+ * it (read in process, so no client has to trust a TLS origin's CA).
+ */
+function verifyBytes(originHandle: OriginHandle, videoId: string, responses: PlayerResponse[]): ByteVerdict {
+    const formats = originHandle.titles.get(videoId)?.formats ?? [];
     const mismatches: string[] = [];
     let bytesDelivered = 0;
     for (const response of responses) {
@@ -193,11 +217,12 @@ async function verifyBytes(originHandle: OriginHandle, videoId: string, response
             mismatches.push(`${response.url} ${response.range}: status ${response.status}`);
             continue;
         }
-        if (!sources.has(responseItag)) {
-            const source = await fetch(`${originHandle.url}/__source/${videoId}/${responseItag}`);
-            sources.set(responseItag, Buffer.from(await source.arrayBuffer()));
+        const source = formats.find((format) => format.itag === responseItag)?.bytes;
+        if (!source) {
+            mismatches.push(`${response.url}: itag ${responseItag} is not a format of ${videoId}`);
+            continue;
         }
-        const expected = sources.get(responseItag)!.subarray(Number(match[1]), Number(match[2]) + 1);
+        const expected = source.subarray(Number(match[1]), Number(match[2]) + 1);
         bytesDelivered += response.body.length;
         if (!expected.equals(response.body)) mismatches.push(`itag ${responseItag} ${response.range}: ${response.body.length} bytes differ`);
     }

@@ -4,6 +4,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as GV from "googlevideo/protos";
 import { buildPackage } from "../../tools/build/bsc.ts";
 import { Simulator } from "../../tools/sim/simulator.ts";
+import type { DeviceRuleOverrides } from "../../tools/sim/device-rules.ts";
 import { writeParts } from "../../tools/interop/vectors.ts";
 
 const DIR = "out/bench-codecs/data";
@@ -81,30 +82,47 @@ const build = await buildPackage("bsconfig.json", {
 });
 if (!build.ok) throw new Error(`bench package does not build:\n${build.problems.join("\n")}`);
 
-const simulator = await Simulator.launch({ volumeBytes: 64 * 1024 * 1024 });
-try {
-    const results = new Map<string, Record<string, number | string>>();
-    const run = await simulator.run(build.outFile, {
-        timeoutMs: 600_000,
-        until: /^bench-done/,
-        onLine(line) {
-            if (process.env.BENCH_VERBOSE) console.error(`[channel] ${line}`);
-            if (line.startsWith("BENCH ")) {
-                const record = JSON.parse(line.slice(6)) as Record<string, number | string>;
-                results.set(String(record.bench), record);
-            }
-        },
-    });
-    if (run.outcome !== "matched") throw new Error(`bench channel: ${run.reason}`);
-    const walk = Number(results.get("naive-walk-10MiB")?.msPerScan);
-    const scan10 = Number(results.get("ump-scan-10MiB")?.msPerScan);
-    const scan1 = Number(results.get("ump-scan-1MiB")?.msPerScan);
-    for (const [name, record] of results) {
-        const out: Record<string, unknown> = { ...record, bench: `codecs/${name}` };
-        if (name.startsWith("ump-scan") || name.startsWith("naive")) out.ratioToNaiveWalk = Number((Number(record.msPerScan) / walk).toPrecision(3));
-        if (name === "ump-scan-10MiB") out.ratioTo1MiBScan = Number((scan10 / scan1).toPrecision(3));
-        console.log(JSON.stringify(out));
+/** Runs the bench channel once; its results by bench name. */
+async function runBench(deviceRules: DeviceRuleOverrides): Promise<Map<string, Record<string, number | string>>> {
+    const simulator = await Simulator.launch({ volumeBytes: 64 * 1024 * 1024, deviceRules });
+    try {
+        const results = new Map<string, Record<string, number | string>>();
+        const run = await simulator.run(build.outFile, {
+            timeoutMs: 600_000,
+            until: /^bench-done/,
+            onLine(line) {
+                if (process.env.BENCH_VERBOSE) console.error(`[channel] ${line}`);
+                if (line.startsWith("BENCH ")) {
+                    const record = JSON.parse(line.slice(6)) as Record<string, number | string>;
+                    results.set(String(record.bench), record);
+                }
+            },
+        });
+        if (run.outcome !== "matched") throw new Error(`bench channel: ${run.reason}`);
+        return results;
+    } finally {
+        await simulator.close();
     }
-} finally {
-    await simulator.close();
+}
+
+const results = await runBench({});
+const walk = Number(results.get("naive-walk-10MiB")?.msPerScan);
+const scan10 = Number(results.get("ump-scan-10MiB")?.msPerScan);
+const scan1 = Number(results.get("ump-scan-1MiB")?.msPerScan);
+for (const [name, record] of results) {
+    const out: Record<string, unknown> = { ...record, bench: `codecs/${name}` };
+    if (name.startsWith("ump-scan") || name.startsWith("naive")) out.ratioToNaiveWalk = Number((Number(record.msPerScan) / walk).toPrecision(3));
+    if (name === "ump-scan-10MiB") out.ratioTo1MiBScan = Number((scan10 / scan1).toPrecision(3));
+    console.log(JSON.stringify(out));
+}
+
+// The same channel where roByteArray has no Slice (a firmware the documentation cannot rule
+// out): protobuf string and bytes fields are copied byte by byte. Ratios against the run above.
+const withoutSlice = await runBench({ noByteArraySlice: true });
+for (const [name, record] of withoutSlice) {
+    if (!name.startsWith("decode") && !name.startsWith("ump-scan")) continue;
+    const base = results.get(name);
+    const key = "usPerOp" in record ? "usPerOp" : "msPerScan";
+    const ratio = base ? Number((Number(record[key]) / Number(base[key])).toPrecision(3)) : null;
+    console.log(JSON.stringify({ ...record, bench: `codecs-without-slice/${name}`, ratioToWithSlice: ratio }));
 }

@@ -1,5 +1,6 @@
-// Installs the bridge into a simulator's static server: the worker gets a /brs-sg.js wrapper that
-// loads the real SceneGraph bundle and then the bridge extension, and /bridge/ calls reach Node.
+// Installs the bridge into a simulator's static server: every engine worker loads the bridge's
+// scripts after the real SceneGraph bundle (the simulator's /brs-sg.js wrapper imports the ones
+// `BRIDGE_WORKER_SCRIPTS` names), and /bridge/ calls reach Node.
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { StaticServer } from "../sim/static-server.ts";
@@ -13,16 +14,15 @@ const workerDir = join(dirname(fileURLToPath(import.meta.url)), "worker");
  */
 export const BRIDGE_PAGE_SCRIPT = join(workerDir, "brs-bridge-page.js");
 
+/** Scripts every engine worker imports after the SceneGraph bundle when the bridge is on, in order. */
+export const BRIDGE_WORKER_SCRIPTS = ["./sbfs-allocator.js", "./brs-bridge-ext.js"];
+
 export function attachBridge(server: StaticServer, options: BridgeOptions = {}): Bridge {
     if (!server.handlers) throw new Error("the bridge needs a static server from startStaticServer (no request handlers here)");
     if (!server.upgrades) throw new Error("the bridge needs a static server from startStaticServer (no upgrade handlers here)");
-    const realSceneGraph = server.routes.get("/brs-sg.js");
-    if (!realSceneGraph) throw new Error("the static server has no /brs-sg.js route to wrap");
     const realWorker = server.routes.get("/brs.worker.js");
     if (!realWorker) throw new Error("the static server has no /brs.worker.js route to wrap");
     const bridge = new Bridge(options);
-    server.routes.set("/brs-sg.real.js", realSceneGraph);
-    server.routes.set("/brs-sg.js", join(workerDir, "brs-sg-bridge.js"));
     server.routes.set("/brs-bridge-ext.js", join(workerDir, "brs-bridge-ext.js"));
     server.routes.set("/sbfs-allocator.js", join(workerDir, "sbfs-allocator.js"));
     // Every engine worker starts with a boot script that takes the bridge channel message before

@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { ERRNO } from "./errno.ts";
 import { BridgedSocket, type SocketState } from "./sockets.ts";
 import { Transfer, type TransferProgress, type TransferRequest } from "./transfers.ts";
+import { resolveDeviceRules, type DeviceRuleOverrides, type DeviceRuleSet } from "../sim/device-rules.ts";
 
 export const BRIDGE_PREFIX = "/bridge/";
 /** WebSocket path of the page relay (an upgrade on the static server, no extra port). */
@@ -36,6 +37,10 @@ export interface BridgeOptions {
      * a WebSocket, with synchronous XHR as the fallback; "xhr": XHR only (read at each run's start).
      */
     transport?: BridgeTransport;
+    /** The device rules of the run (tools/sim/device-rules.ts); the Simulator passes its own. */
+    deviceRules?: DeviceRuleOverrides;
+    /** Test CAs (PEM) the device's common:/certs/ca-bundle.crt trusts here, e.g. the TLS origin's. */
+    trustedCertificates?: string[];
 }
 
 /** One answer to a bridge call, whichever transport carried it. */
@@ -80,7 +85,10 @@ export class Bridge {
     private nextId = 1;
     private fault: BridgeFault = "none";
     readonly portMap: Map<number, number>;
-    readonly options: Required<Omit<BridgeOptions, "portMap" | "onListen">>;
+    readonly options: Required<Omit<BridgeOptions, "portMap" | "onListen" | "deviceRules">>;
+    readonly deviceRules: DeviceRuleSet;
+    /** Channel port → the socket bound to it (SetAddress binds under the device rules). */
+    private readonly boundPorts = new Map<number, number>();
     private readonly onListen?: (channelPort: number, hostPort: number) => void;
 
     constructor(options: BridgeOptions = {}) {
@@ -91,7 +99,9 @@ export class Bridge {
             requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
             allowRemote: options.allowRemote ?? false,
             transport: options.transport ?? "auto",
+            trustedCertificates: options.trustedCertificates ?? [],
         };
+        this.deviceRules = resolveDeviceRules(options.deviceRules);
         this.onListen = options.onListen;
         const map = options.portMap ?? new Map<number, number>();
         this.portMap = map instanceof Map ? new Map(map) : new Map(Object.entries(map).map(([k, v]) => [Number(k), v]));
@@ -142,6 +152,7 @@ export class Bridge {
         this.sockets.clear();
         this.transfers.clear();
         this.listeners.clear();
+        this.boundPorts.clear();
         this.releaseStuck();
         this.notifyChange();
     }
@@ -244,6 +255,8 @@ export class Bridge {
                 });
             case "sock/new":
                 return json({ id: this.newSocket().id });
+            case "sock/bind":
+                return json(await this.bind(id, Number(q.get("port"))));
             case "sock/listen":
                 return json(await this.listen(id, Number(q.get("port")), Number(q.get("backlog") ?? 1)));
             case "sock/accept":
@@ -285,18 +298,44 @@ export class Bridge {
         return socket;
     }
 
+    /**
+     * Listen(): the kind bridge binds here, on the address SetAddress gave (`channelPort`). Under
+     * the device rule `bindAtSetAddress` the socket is bound already, or `channelPort` is -1 and,
+     * as bind()-less listen() does, it listens on a free port.
+     */
     private async listen(id: number, channelPort: number, backlog: number): Promise<{ errno: number; hostPort?: number }> {
         const socket = this.socket(id);
         if (!socket) return { errno: ERRNO.EBADF };
-        if (!Number.isInteger(channelPort) || channelPort < 0 || channelPort > 65535) return { errno: ERRNO.EINVAL };
-        const hostPort = this.portMap.get(channelPort) ?? channelPort;
-        const errno = await socket.listen(hostPort, backlog);
-        if (errno !== ERRNO.OK) return { errno };
-        socket.channelPort = channelPort;
-        this.listeners.set(channelPort, socket.hostPort);
+        if (!socket.server) {
+            if (!Number.isInteger(channelPort) || channelPort < -1 || channelPort > 65535) return { errno: ERRNO.EINVAL };
+            const hostPort = channelPort === -1 ? 0 : this.portMap.get(channelPort) ?? channelPort;
+            const errno = await socket.listen(hostPort, backlog);
+            if (errno !== ERRNO.OK) return { errno };
+            socket.channelPort = channelPort === -1 ? socket.hostPort : channelPort;
+        }
+        this.listeners.set(socket.channelPort, socket.hostPort);
         for (const wake of this.listenerWaiters.splice(0)) wake();
-        this.onListen?.(channelPort, socket.hostPort);
-        return { errno, hostPort: socket.hostPort };
+        this.onListen?.(socket.channelPort, socket.hostPort);
+        return { errno: ERRNO.OK, hostPort: socket.hostPort };
+    }
+
+    /**
+     * SetAddress() under the device rule `bindAtSetAddress`: bind() claims the channel port (on its
+     * mapped host port) or fails with EADDRINUSE. Node cannot bind a server without listening, so
+     * the host socket listens from here on; BrightScript sees it listening only after Listen().
+     */
+    private async bind(id: number, channelPort: number): Promise<{ errno: number }> {
+        const socket = this.socket(id);
+        if (!socket) return { errno: ERRNO.EBADF };
+        if (socket.server) return { errno: ERRNO.EINVAL };
+        if (!Number.isInteger(channelPort) || channelPort < 0 || channelPort > 65535) return { errno: ERRNO.EINVAL };
+        const holder = this.boundPorts.get(channelPort);
+        if (channelPort !== 0 && holder !== undefined && this.sockets.has(holder)) return { errno: ERRNO.EADDRINUSE };
+        const errno = await socket.listen(this.portMap.get(channelPort) ?? channelPort, 16);
+        if (errno !== ERRNO.OK) return { errno };
+        socket.channelPort = channelPort === 0 ? socket.hostPort : channelPort;
+        this.boundPorts.set(socket.channelPort, id);
+        return { errno };
     }
 
     private accept(id: number): { errno: number; id?: number; remote?: string; local?: string } {
@@ -353,13 +392,17 @@ export class Bridge {
         if (socket.server && this.listeners.get(socket.channelPort) === socket.hostPort) {
             this.listeners.delete(socket.channelPort);
         }
+        if (this.boundPorts.get(socket.channelPort) === id) this.boundPorts.delete(socket.channelPort);
         this.sockets.delete(id);
     }
 
     private startTransfer(body: Buffer): number {
         const metaLength = body.readUInt32LE(0);
         const spec = JSON.parse(body.subarray(4, 4 + metaLength).toString("utf8")) as TransferRequest;
-        const transfer = new Transfer(this.nextId++, spec, this.notifyChange, this.options.allowRemote);
+        const transfer = new Transfer(this.nextId++, spec, this.notifyChange, this.options.allowRemote, {
+            requireCertificatesFile: this.deviceRules.httpsNeedsCertificates,
+            trustedCertificates: this.options.trustedCertificates,
+        });
         this.transfers.set(transfer.id, transfer);
         transfer.start(body.subarray(4 + metaLength));
         return transfer.id;

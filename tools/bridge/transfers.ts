@@ -1,6 +1,8 @@
 // Real HTTP transfers behind the worker's bridged roUrlTransfer. Node performs them while
 // BrightScript runs; the worker pulls the bytes that arrived so far and the final outcome.
 import http from "node:http";
+import https from "node:https";
+import { rootCertificates } from "node:tls";
 
 export interface TransferRequest {
     url: string;
@@ -9,7 +11,22 @@ export interface TransferRequest {
     retainBodyOnError: boolean;
     /** HEAD-like: the body is not wanted. */
     discardBody: boolean;
+    /** What SetCertificatesFile named, if anything. */
+    certificatesFile?: string;
+    /** That file's PEM text, read by the worker (any file but the device's common bundle). */
+    certificatesPem?: string;
 }
+
+/** How https transfers decide whom to trust. */
+export interface TransferTls {
+    /** The device rule: https fails unless SetCertificatesFile named a CA bundle. */
+    requireCertificatesFile: boolean;
+    /** Test CAs (PEM) that common:/certs/ca-bundle.crt trusts here besides the public ones. */
+    trustedCertificates: string[];
+}
+
+/** The CA bundle every Roku carries; here it trusts Node's public roots plus the test CAs. */
+export const DEVICE_CA_BUNDLE = "common:/certs/ca-bundle.crt";
 
 /** What a pull returns for one transfer. */
 export interface TransferProgress {
@@ -31,9 +48,23 @@ const CURL_FAILURES: Record<string, [number, string]> = {
     EPIPE: [-55, "Failed sending data to the peer"],
 };
 
+// What curl (and so a Roku) reports when the server's certificate does not chain to a trusted CA.
+const CERTIFICATE_PROBLEM = -60;
+const TLS_CERTIFICATE_CODES = new Set([
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "CERT_HAS_EXPIRED",
+    "CERT_NOT_YET_VALID",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
 function failureOf(error: NodeJS.ErrnoException, gotResponse: boolean): [number, string] {
     const known = CURL_FAILURES[error.code ?? ""];
     if (known) return known;
+    if (TLS_CERTIFICATE_CODES.has(error.code ?? "")) return [CERTIFICATE_PROBLEM, `SSL certificate problem: ${error.message}`];
+    if (error.code === "EPROTO" || error.code?.startsWith("ERR_SSL")) return [-35, `SSL connect error (${error.message})`];
     if (gotResponse) return [-18, `Transferred a partial file (${error.message})`];
     return [-7, `Couldn't connect to server (${error.message})`];
 }
@@ -53,7 +84,8 @@ export class Transfer {
         readonly id: number,
         private readonly spec: TransferRequest,
         private readonly changed: () => void,
-        private readonly allowRemote: boolean
+        private readonly allowRemote: boolean,
+        private readonly tls: TransferTls
     ) {}
 
     start(body: Buffer): void {
@@ -63,17 +95,32 @@ export class Transfer {
         } catch {
             return this.fail([-3, `URL using bad/illegal format or missing URL: ${this.spec.url}`]);
         }
-        if (url.protocol !== "http:") return this.fail([-1, `Unsupported protocol by the bridge: ${url.protocol}`]);
+        if (url.protocol !== "http:" && url.protocol !== "https:") return this.fail([-1, `Unsupported protocol: ${url.protocol}`]);
         if (!this.allowRemote && !LOOPBACK_HOSTS.has(url.hostname)) {
             return this.fail([-7, `Couldn't connect to server (the bridge only reaches loopback, not ${url.hostname})`]);
         }
         const headers: Record<string, string> = { ...this.spec.headers };
         if (body.length > 0 || this.spec.method === "POST") headers["Content-Length"] = String(body.length);
-        const request = http.request(url, { method: this.spec.method, headers, agent: false });
+        let request: http.ClientRequest;
+        if (url.protocol === "https:") {
+            const ca = this.trustedAuthorities();
+            if (!ca) return this.fail([CERTIFICATE_PROBLEM, "SSL certificate problem: unable to get local issuer certificate (no SetCertificatesFile)"]);
+            request = https.request(url, { method: this.spec.method, headers, agent: false, ca });
+        } else {
+            request = http.request(url, { method: this.spec.method, headers, agent: false });
+        }
         this.request = request;
         request.on("response", (response) => this.onResponse(response));
         request.on("error", (error) => this.fail(failureOf(error, this.status !== undefined)));
         request.end(body);
+    }
+
+    /** The CAs an https request may chain to; undefined when a device would trust none. */
+    private trustedAuthorities(): string[] | undefined {
+        const file = this.spec.certificatesFile;
+        if (!file) return this.tls.requireCertificatesFile ? undefined : [...rootCertificates, ...this.tls.trustedCertificates];
+        if (file.toLowerCase() === DEVICE_CA_BUNDLE) return [...rootCertificates, ...this.tls.trustedCertificates];
+        return this.spec.certificatesPem ? [this.spec.certificatesPem] : undefined;
     }
 
     private onResponse(response: http.IncomingMessage): void {

@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { buildPackage } from "../build/bsc.ts";
 import { Simulator, type Remote, type RunResult } from "../sim/simulator.ts";
+import type { DeviceRuleOverrides } from "../sim/device-rules.ts";
 
 export interface ChannelOptions {
     /** The SABR DASH manifest the channel loads. */
@@ -21,6 +22,12 @@ export interface ChannelOptions {
     headed?: boolean;
     /** Bridge send buffer per socket (bytes). */
     sendBufferBytes?: number;
+    /** Extra CAs (PEM) the simulated device trusts, e.g. the TLS origin's `tls.caPem`. */
+    trustedCertificates?: string[];
+    /** Device rules to change from their defaults (tools/sim/device-rules.ts). */
+    deviceRules?: DeviceRuleOverrides;
+    /** Host ports for the channel's 7010/7011/7012 (default: any free port). */
+    portMap?: Record<number, number>;
     onLine?: (line: string) => void;
 }
 
@@ -80,7 +87,12 @@ export async function launchChannel(options: ChannelOptions, prebuilt: { zip?: s
     const ownSimulator = !prebuilt.simulator;
     const simulator = prebuilt.simulator ?? await Simulator.launch({
         headed: options.headed,
-        bridge: { portMap: { 7010: 0, 7011: 0, 7012: 0 }, ...(options.sendBufferBytes ? { sendBufferBytes: options.sendBufferBytes } : {}) },
+        deviceRules: options.deviceRules,
+        bridge: {
+            portMap: { 7010: 0, 7011: 0, 7012: 0, ...options.portMap },
+            ...(options.sendBufferBytes ? { sendBufferBytes: options.sendBufferBytes } : {}),
+            ...(options.trustedCertificates ? { trustedCertificates: options.trustedCertificates } : {}),
+        },
     }).catch((error: Error) => {
         throw new ChannelStartError("simulator", error.message);
     });

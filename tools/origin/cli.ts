@@ -3,6 +3,7 @@
  * Run with --help for the option list.
  */
 import { parseArgs } from 'node:util';
+import { writeFileSync } from 'node:fs';
 import { startOrigin } from './server.ts';
 import { FAULTS, parseFaultSpec } from './faults.ts';
 
@@ -15,7 +16,15 @@ Options:
   --host <addr>            Interface to bind (default 127.0.0.1; 0.0.0.0 serves the LAN, e.g. a real Roku)
   --port <n>               TCP port (default 8090; 0 = any free port)
   --public-url <url>       Base URL written into manifests (default http://<host>:<port>;
-                           set it to http://<lan-ip>:<port> when binding 0.0.0.0)
+                           set it to http://<lan-ip>:<port> when binding 0.0.0.0; https:// with --tls)
+  --tls                    Serve HTTPS with a certificate signed by a throwaway CA made at start-up
+                           (nothing secret on disk); it names localhost, 127.0.0.1, ::1, the --host
+                           address (every interface address for 0.0.0.0) and the --public-url host.
+                           Manifest and SABR URLs become https://; clients must trust the CA
+  --ca-out <path>          With --tls: write the CA certificate (PEM) there, to inspect or trust it
+  --numbers                Integer payload fields (lastModified, contentLength, approxDurationMs,
+                           initRange/indexRange, expiresInSeconds, audioSampleRate) as JSON numbers,
+                           as real payloads send them, instead of strings (per manifest: ?numbers=1|0)
   --faults <spec,...>      Fault profiles, e.g. "F6@nth=2,F16:status=503@times=2,F1@p=0.5"
                            syntax PROFILE[:key=value...][@always|@rn=1+2|@nth=1+2|@times=N|@p=0.25]
                            (also settable at run time: POST /__faults {"faults":"...","seed":1})
@@ -36,7 +45,7 @@ Options:
 
 Endpoints:
   GET  /                                   index (titles, manifest URLs, faults) as JSON
-  GET  /manifest/<videoId>.mpd?variant=single|multi|unscoped[&expire=<s>][&reload=<token>]
+  GET  /manifest/<videoId>.mpd?variant=single|multi|unscoped[&expire=<s>][&reload=<token>][&numbers=1|0]
   POST /videoplayback?sabr=1&...&ei=<session>&rn=<n>   VideoPlaybackAbrRequest -> application/vnd.yt-ump
   GET  /__log[?since=<id>]   DELETE /__log  request log with the per-request assertions
   GET|POST /__faults                       current / new fault spec
@@ -51,6 +60,9 @@ function main(): void {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8090' },
         'public-url': { type: 'string' },
+        tls: { type: 'boolean', default: false },
+        'ca-out': { type: 'string' },
+        numbers: { type: 'boolean', default: false },
         faults: { type: 'string', default: '' },
         seed: { type: 'string', default: '1' },
         delay: { type: 'string', default: '0' },
@@ -86,6 +98,7 @@ function main(): void {
     return n;
   };
   try { parseFaultSpec(values.faults ?? ''); } catch (e) { process.stderr.write(`--faults: ${(e as Error).message}\n`); process.exit(2); }
+  if (values['ca-out'] && !values.tls) { process.stderr.write('--ca-out needs --tls\n'); process.exit(2); }
   const missingVideo = values['missing-video'] === 'error' ? 'error' : 'audio-only';
   const clientInfoCheck = values['client-info'] === 'error' ? 'error' : 'log';
   startOrigin({
@@ -104,9 +117,13 @@ function main(): void {
     missingVideo,
     clientInfoCheck,
     mediaDir: values['media-dir'],
+    tls: values.tls,
+    numericPayload: values.numbers,
     onLog: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
   }).then((origin) => {
     process.stdout.write(`SABR origin listening on ${origin.url} (bound ${values.host}:${origin.port})\n`);
+    if (origin.tls) reportTls(origin.tls, values['ca-out']);
+    if (values.numbers) process.stdout.write('  payload integers as JSON numbers (?numbers=0 for strings)\n');
     for (const t of origin.titles.values()) {
       process.stdout.write(`  ${t.videoId} (${(t.durationMs / 1000).toFixed(1)} s, itags ${t.formats.map((f) => f.itag).join('/')}):\n`);
       for (const v of ['single', 'multi', 'unscoped']) process.stdout.write(`    ${origin.url}/manifest/${t.videoId}.mpd?variant=${v}\n`);
@@ -126,6 +143,19 @@ function main(): void {
     process.stderr.write(`cannot start origin: ${String((e as Error).message ?? e)}\n`);
     process.exit(1);
   });
+}
+
+/** Names what the certificate covers and, with --ca-out, saves the CA for the user to trust. */
+function reportTls(tls: { caPem: string; hosts: string[] }, caOut: string | undefined): void {
+  process.stdout.write(`  TLS: certificate for ${tls.hosts.join(', ')}, signed by a CA made for this run\n`);
+  if (!caOut) return;
+  try {
+    writeFileSync(caOut, tls.caPem);
+  } catch (e) {
+    process.stderr.write(`--ca-out: cannot write ${caOut}: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`  CA certificate written to ${caOut}\n`);
 }
 
 main();

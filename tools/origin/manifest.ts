@@ -17,7 +17,7 @@ import type { FormatModel, Title } from './media-model.ts';
 export type ManifestVariant = 'single' | 'multi' | 'unscoped';
 
 export interface SabrPayload {
-  expiresInSeconds: string;
+  expiresInSeconds: string | number;
   formats: unknown[];
   adaptiveFormats: Array<Record<string, unknown>>;
   serverAbrStreamingUrl: string;
@@ -35,7 +35,21 @@ export function isoDuration(ms: number): string {
   return `PT${(ms / 1000).toFixed(3)}S`;
 }
 
-export function adaptiveFormat(f: FormatModel): Record<string, unknown> {
+/**
+ * An integer payload field: a decimal string (the origin's default) or, with `numbers`, a JSON
+ * number as real payloads carry `lastModified` (16 digits), `contentLength` and the rest.
+ */
+export function payloadInteger(value: number | bigint | string, numbers: boolean): string | number {
+  if (!numbers) return String(value);
+  const n = Number(value);
+  // Above 2^53 a JSON number no longer round-trips through a double: refuse rather than send a wrong value.
+  if (!Number.isSafeInteger(n)) throw new RangeError(`payload integer ${String(value)} is not exact as a JSON number`);
+  return n;
+}
+
+/** One `adaptiveFormats[]` entry; `numbers` writes its integer fields as JSON numbers. */
+export function adaptiveFormat(f: FormatModel, numbers = false): Record<string, unknown> {
+  const int = (value: number | bigint | string): string | number => payloadInteger(value, numbers);
   const base: Record<string, unknown> = {
     itag: f.itag,
     mimeType: f.mimeType,
@@ -44,11 +58,11 @@ export function adaptiveFormat(f: FormatModel): Record<string, unknown> {
     bitrate: f.bitrate,
     averageBitrate: f.averageBitrate,
     bandwidth: f.bitrate,
-    contentLength: String(f.contentLength),
-    approxDurationMs: String(f.durationMs),
-    lastModified: f.lastModified,
-    initRange: { start: String(f.initRange.start), end: String(f.initRange.end) },
-    indexRange: { start: String(f.indexRange.start), end: String(f.indexRange.end) },
+    contentLength: int(f.contentLength),
+    approxDurationMs: int(f.durationMs),
+    lastModified: int(f.lastModified),
+    initRange: { start: int(f.initRange.start), end: int(f.initRange.end) },
+    indexRange: { start: int(f.indexRange.start), end: int(f.indexRange.end) },
     initRangeStr: `${f.initRange.start}-${f.initRange.end}`,
     indexRangeStr: `${f.indexRange.start}-${f.indexRange.end}`,
     baseUrl: `sabr://${f.kind}?key=${f.itag}:${f.xtags}`,
@@ -61,7 +75,7 @@ export function adaptiveFormat(f: FormatModel): Record<string, unknown> {
     Object.assign(base, {
       quality: 'tiny',
       audioQuality: 'AUDIO_QUALITY_LOW',
-      audioSampleRate: String(f.audioSampleRate),
+      audioSampleRate: int(f.audioSampleRate ?? 0),
       audioChannels: f.audioChannels,
       loudnessDb: 0,
       audioTrack: { displayName: 'English original', id: 'en.4', audioIsDefault: true },

@@ -4,8 +4,10 @@
  * switchable faults (§9.6) and the raw source files. See tools/origin/README.md.
  */
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TestCa } from './test-ca.ts';
 import {
   FormatInitializationMetadata, MediaHeader, NextRequestPolicy, PlaybackStartPolicy, RequestCancellationPolicy,
   RequestIdentifier, SabrContextUpdate, SabrError, SabrRedirect, SnackbarMessage,
@@ -14,7 +16,8 @@ import {
 import { loadTitles, segmentBytes, MEDIA_DIR, type FormatModel, type Title } from './media-model.ts';
 import { PbWriter, serializeParts, scanFields, repeatedInts, toHex, bytesEqual, type WirePart } from './wire.ts';
 import { FAULTS, parseFaultSpec, selectFaults, makeRng, describeRules, type ActiveFault, type FaultRule } from './faults.ts';
-import { adaptiveFormat, encodePayload, renderMpd, splitPoint, type ManifestVariant, type PeriodSpec, type SabrPayload } from './manifest.ts';
+import { handleProbeRoute } from './probe-routes.ts';
+import { adaptiveFormat, encodePayload, payloadInteger, renderMpd, splitPoint, type ManifestVariant, type PeriodSpec, type SabrPayload } from './manifest.ts';
 
 export interface OriginOptions {
   host?: string;
@@ -44,12 +47,27 @@ export interface OriginOptions {
   clientInfoCheck?: 'log' | 'error';
   /** Called with a one-line description of every request. */
   onLog?: (line: string) => void;
-  /** Public base URL to put in manifests (default http://<host>:<port>). */
+  /** Public base URL to put in manifests (default http://<host>:<port>, https:// with `tls`). */
   publicUrl?: string;
+  /**
+   * Serve HTTPS with a certificate from a CA made at start-up (tools/origin/test-ca.ts); clients
+   * trust the origin through the returned `tls.caPem`. The certificate names loopback, the bind
+   * host (every interface address for 0.0.0.0/::) and the host of `publicUrl`.
+   */
+  tls?: boolean;
+  /**
+   * Write the payload's integer fields (lastModified, contentLength, approxDurationMs, ranges,
+   * expiresInSeconds, audioSampleRate) as JSON numbers, as real payloads do, instead of decimal
+   * strings. A manifest request overrides it with `?numbers=1` or `?numbers=0`.
+   */
+  numericPayload?: boolean;
 }
 
 export interface OriginHandle {
+  /** Base URL of the origin (https:// when serving TLS). */
   url: string;
+  /** Present when serving TLS: the CA a client must trust, and the server certificate it signed. */
+  tls?: { caPem: string; certPem: string; hosts: string[] };
   port: number;
   titles: Map<string, Title>;
   close(): Promise<void>;
@@ -119,6 +137,8 @@ interface Session {
   lastPlayerTimeMs?: number;
   lastBackoffMs: number;
   lastResponseEnd?: number;
+  /** When the last 429 went out and the seconds its Retry-After asked for. */
+  lastRetryAfter?: { at: number; seconds: number };
   /** "itag:seq" of segments whose MEDIA_END was written; seq 0 = init segment. */
   delivered: Set<string>;
   /** Contexts the client should hold and send (type -> value), per the updates sent. */
@@ -286,11 +306,11 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
   const streamingUrl = (s: Session): string =>
     `${baseUrl}${s.path}?sabr=1&source=youtube&expire=${s.expire}&ei=${s.ei}&id=${s.videoId}&itag=0&c=WEB&cver=${CLIENT_INFO.clientVersion}&n=origin`;
 
-  const payloadFor = (title: Title, s: Session): string => {
+  const payloadFor = (title: Title, s: Session, numbers: boolean): string => {
     const p: SabrPayload = {
-      expiresInSeconds: String(s.expire - Math.floor(Date.now() / 1000)),
+      expiresInSeconds: payloadInteger(s.expire - Math.floor(Date.now() / 1000), numbers),
       formats: [],
-      adaptiveFormats: title.formats.map(adaptiveFormat),
+      adaptiveFormats: title.formats.map((f) => adaptiveFormat(f, numbers)),
       serverAbrStreamingUrl: streamingUrl(s),
       hlsFormats: [],
       ustreamerConfig: Buffer.from(s.config).toString('base64url'),
@@ -320,6 +340,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       return;
     }
     const expireSeconds = Number(url.searchParams.get('expire') ?? opts.expireSeconds);
+    const numbersParam = url.searchParams.get('numbers');
+    const numbers = numbersParam === null ? !!opts.numericPayload : numbersParam !== '0' && numbersParam !== 'false';
     let inherit: Session | undefined;
     const reload = url.searchParams.get('reload');
     if (reload) {
@@ -329,14 +351,14 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
     const root = newSession(videoId, expireSeconds, inherit);
     entry.session = root.ei;
     let periods: PeriodSpec[];
-    let rootPayload: string | undefined = payloadFor(title, root);
+    let rootPayload: string | undefined = payloadFor(title, root, numbers);
     if (variant === 'multi') {
       const split = splitPoint(title);
       const a = newSession(videoId, expireSeconds);
       const b = newSession(videoId, expireSeconds);
       periods = [
-        { id: 'content-0', startMs: 0, durationMs: split, ptoMs: 0, scope: 'content-0', payload: payloadFor(title, a) },
-        { id: 'content-1', startMs: split, durationMs: title.durationMs - split, ptoMs: split, scope: 'content-1', payload: payloadFor(title, b) },
+        { id: 'content-0', startMs: 0, durationMs: split, ptoMs: 0, scope: 'content-0', payload: payloadFor(title, a, numbers) },
+        { id: 'content-1', startMs: split, durationMs: title.durationMs - split, ptoMs: split, scope: 'content-1', payload: payloadFor(title, b, numbers) },
       ];
       entry.notes = [...(entry.notes ?? []), `period sessions ${a.ei} ${b.ei}`];
     } else if (variant === 'unscoped') {
@@ -550,6 +572,12 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       const gap = Date.now() - s.lastResponseEnd;
       check('backoffHonoured', gap + 20 >= s.lastBackoffMs, `gap=${gap}ms backoff=${s.lastBackoffMs}ms`);
     } else check('backoffHonoured', null);
+    // spacing >= the Retry-After of a 429 (read from the error response's headers)
+    if (s.lastRetryAfter) {
+      const gap = Date.now() - s.lastRetryAfter.at;
+      check('retryAfterHonoured', gap + 20 >= s.lastRetryAfter.seconds * 1000, `gap=${gap}ms retryAfter=${s.lastRetryAfter.seconds}s`);
+      s.lastRetryAfter = undefined;
+    } else check('retryAfterHonoured', null);
 
     const faults = selectFaults(rules, rn, s.requests, rng);
     entry.faults = faults.map((f) => f.profile);
@@ -580,7 +608,9 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       }
       if (mode === 'status') {
         const status = Number(f16.params.status) || 503;
-        throw new HttpAnswer(status, '', status === 429 ? { 'Retry-After': f16.params.retryAfter ?? '1' } : {});
+        const retryAfter = f16.params.retryAfter ?? '1';
+        if (status === 429) s.lastRetryAfter = { at: Date.now(), seconds: Number(retryAfter) };
+        throw new HttpAnswer(status, '', status === 429 ? { 'Retry-After': retryAfter } : {});
       }
       if (mode === 'slow') transport.firstByteDelayMs = Number(f16.params.ms) || 3000;
       if (mode === 'trickle') transport.trickleBps = Number(f16.params.bps) || 65536;
@@ -621,6 +651,15 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       const videoId = r.preferredVideoFormatIds[0];
       let video = findFormat(title, videoId);
       check('videoFormatPresent', !!video && video.kind === 'video', videoId ? `itag=${videoId.itag}` : 'f17 empty');
+      // Every format id names its format's lastModified exactly (16 digits: a client that goes
+      // through a 32-bit Float sends 1759050000000000 or 0 instead).
+      const ids = [audioId, videoId, ...r.selectedFormatIds, ...r.bufferedRanges.map((br) => br.formatId)];
+      const lmtProblems = ids.flatMap((id) => {
+        const format = findFormat(title, id);
+        const sent = String(id?.lastModified ?? '');
+        return format && sent !== format.lastModified ? [`itag ${format.itag} lastModified=${sent} want ${format.lastModified}`] : [];
+      });
+      check('lastModifiedExact', lmtProblems.length === 0, lmtProblems.slice(0, 3).join('; ') || undefined);
       const ci = r.streamerContext?.clientInfo;
       const ciOk = !!ci && ci.clientName === s.clientInfo.clientName && ci.clientVersion === s.clientInfo.clientVersion;
       check('clientInfoMatches', ciOk, ci ? `${ci.clientName}/${ci.clientVersion}` : 'missing');
@@ -1031,7 +1070,9 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
 
   // ---------------------------------------------------------------- routing
 
-  const server: Server = createServer((req, res) => {
+  const host = options.host ?? '127.0.0.1';
+  const tls = options.tls ? await tlsCertificates(host, options.publicUrl) : undefined;
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://origin.invalid');
     corsHeaders(res);
     const entry: LogEntry = { id: nextLogId++, time: Date.now(), method: req.method ?? '', path: url.pathname + url.search, status: 0, outcome: '', faults: [], assertions: [] };
@@ -1138,6 +1179,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
         res.end(f.bytes);
         return;
       }
+      if (p.startsWith('/probe/') && await handleProbeRoute(req, res, url, entry)) return; // tools/device-probe
       entry.status = 404;
       entry.outcome = 'not-found';
       json(res, 404, { error: 'not found', endpoints: ['/manifest/<videoId>.mpd?variant=single|multi|unscoped', 'POST /videoplayback?...&sabr=1&rn=N', 'GET /__log', 'POST /__faults', 'POST /__release', 'GET /__source/<videoId>/<itag>'] });
@@ -1148,7 +1190,8 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       if (!res.headersSent) json(res, 500, { error: String(e) });
       else res.destroy();
     }).finally(finish);
-  });
+  };
+  const server: Server = tls ? createTlsServer({ key: tls.keyPem, cert: tls.certPem }, handler) : createServer(handler);
   server.on('connection', (sock) => { sockets.add(sock); sock.on('close', () => sockets.delete(sock)); });
   server.on('clientError', (_err, sock) => { if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'); });
 
@@ -1157,12 +1200,12 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  baseUrl = options.publicUrl ?? `http://${shownHost}:${addr.port}`;
+  baseUrl = options.publicUrl ?? `${tls ? 'https' : 'http'}://${shownHost}:${addr.port}`;
   return {
     url: baseUrl,
     port: addr.port,
+    ...(tls ? { tls: { caPem: tls.caPem, certPem: tls.certPem, hosts: tls.hosts } } : {}),
     titles,
     log: () => logEntries,
     setFaults,
@@ -1173,4 +1216,13 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
       server.close(() => resolve());
     }),
   };
+}
+
+/** A throwaway CA and server certificate for the hosts clients use to reach this origin. */
+async function tlsCertificates(host: string, publicUrl: string | undefined): Promise<TestCa> {
+  if (publicUrl && !publicUrl.startsWith('https://')) throw new Error(`publicUrl must be https:// when serving TLS: ${publicUrl}`);
+  // Loaded only here: plain-HTTP origins never pull in the X.509 library.
+  const { makeTestCa, reachableHosts } = await import('./test-ca.ts');
+  const hosts = [...reachableHosts(host), ...(publicUrl ? [new URL(publicUrl).hostname] : [])];
+  return makeTestCa({ hosts });
 }

@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { Simulator } from "./simulator.ts";
 import { parsePortMap } from "../bridge/attach.ts";
 import type { BridgeOptions } from "../bridge/bridge-server.ts";
+import { describeDeviceRules, parseDeviceRules, type DeviceRuleOverrides } from "./device-rules.ts";
 
 const USAGE = `Usage: npm run sim -- <package.zip> [options]
 
@@ -22,6 +23,9 @@ Options:
                     Unmapped ports listen on the same number. Implies --bridge.
   --send-buffer <bytes>  bridge send buffer per socket (default 16384); implies --bridge
   --engine-url-transfer  with the bridge, keep the engine's own roUrlTransfer
+  --device-rules <list>  turn device rules on or off, e.g. noByteArraySlice=on,headersOnlyFor2xx=off;
+                    "none" turns every rule off (the kind simulator). The rules and defaults:
+${describeDeviceRules("                      ")}
   -h, --help        show this help
 
 Exit codes: 0 the channel exited normally (EXIT_USER_NAV) or --until matched;
@@ -44,6 +48,7 @@ const { values, positionals } = (() => {
                 "port-map": { type: "string" },
                 "send-buffer": { type: "string" },
                 "engine-url-transfer": { type: "boolean", default: false },
+                "device-rules": { type: "string" },
                 help: { type: "boolean", short: "h", default: false },
             },
         });
@@ -89,7 +94,15 @@ function bridgeOptions(): BridgeOptions | undefined {
     };
 }
 
-const simulator = await Simulator.launch({ headed: values.headed, bridge: bridgeOptions() }).catch((error: Error) =>
+function deviceRules(): DeviceRuleOverrides {
+    try {
+        return values["device-rules"] === undefined ? {} : parseDeviceRules(values["device-rules"]);
+    } catch (error) {
+        return fail((error as Error).message, 2);
+    }
+}
+
+const simulator = await Simulator.launch({ headed: values.headed, bridge: bridgeOptions(), deviceRules: deviceRules() }).catch((error: Error) =>
     fail(error.message, 1)
 );
 try {

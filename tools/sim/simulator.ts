@@ -2,8 +2,13 @@
 // One browser per Simulator (start-up paid once); each run gets a fresh page and engine.
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startStaticServer, type StaticServer } from "./static-server.ts";
-import { attachBridge, BRIDGE_PAGE_SCRIPT } from "../bridge/attach.ts";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { attachBridge, BRIDGE_PAGE_SCRIPT, BRIDGE_WORKER_SCRIPTS } from "../bridge/attach.ts";
 import type { Bridge, BridgeOptions } from "../bridge/bridge-server.ts";
+import { resolveDeviceRules, type DeviceRuleOverrides, type DeviceRuleSet } from "./device-rules.ts";
+
+const workerDir = join(dirname(fileURLToPath(import.meta.url)), "worker");
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -61,6 +66,11 @@ export interface SimulatorOptions {
      * `true` uses the defaults; off by default, which keeps the engine's own objects.
      */
     bridge?: boolean | BridgeOptions;
+    /**
+     * Where the engine and the bridge are kinder than a Roku, behave like the Roku
+     * (tools/sim/device-rules.ts; docs/device-rules.md). Every rule left out keeps its default.
+     */
+    deviceRules?: DeviceRuleOverrides;
 }
 
 /** A console line the bridge's worker side prints when the bridge is dead or stuck. */
@@ -88,14 +98,21 @@ export class Simulator {
         readonly server: StaticServer,
         private readonly options: SimulatorOptions,
         /** The network bridge, when launched with `bridge`. */
-        readonly bridge?: Bridge
+        readonly bridge: Bridge | undefined,
+        /** The device rules every run of this simulator follows. */
+        readonly deviceRules: DeviceRuleSet
     ) {}
 
     static async launch(options: SimulatorOptions = {}, server?: StaticServer): Promise<Simulator> {
         const staticServer = server ?? (await startStaticServer());
+        const deviceRules = resolveDeviceRules(options.deviceRules);
         let bridge: Bridge | undefined;
         try {
-            if (options.bridge) bridge = attachBridge(staticServer, options.bridge === true ? {} : options.bridge);
+            if (options.bridge) {
+                const bridgeOptions = options.bridge === true ? {} : options.bridge;
+                bridge = attachBridge(staticServer, { ...bridgeOptions, deviceRules });
+            }
+            installWorkerSetup(staticServer, deviceRules, bridge ? BRIDGE_WORKER_SCRIPTS : []);
         } catch (error) {
             if (!server) await staticServer.close();
             throw error;
@@ -106,7 +123,7 @@ export class Simulator {
                 headless: !options.headed,
                 args: CHROMIUM_ARGS,
             });
-            return new Simulator(browser, staticServer, options, bridge);
+            return new Simulator(browser, staticServer, options, bridge, deviceRules);
         } catch (error) {
             await staticServer.close();
             throw new Error(`cannot start Chromium at ${CHROMIUM_PATH}: ${(error as Error).message.split("\n")[0]}`);
@@ -196,6 +213,23 @@ export class Simulator {
         await this.browser.close().catch(() => undefined);
         await this.server.close();
     }
+}
+
+/**
+ * Every engine worker (the main interpreter and each Task) loads /brs-sg.js: serve a wrapper that
+ * loads the real bundle, the device rules and the extension scripts, with this run's settings.
+ */
+function installWorkerSetup(server: StaticServer, deviceRules: DeviceRuleSet, scripts: string[]): void {
+    const realSceneGraph = server.routes.get("/brs-sg.real.js") ?? server.routes.get("/brs-sg.js");
+    if (!realSceneGraph) throw new Error("the static server has no /brs-sg.js route to wrap");
+    if (!server.handlers) throw new Error("the simulator needs a static server from startStaticServer (no request handlers here)");
+    server.routes.set("/brs-sg.real.js", realSceneGraph);
+    server.routes.set("/brs-sg.js", join(workerDir, "sim-worker.js"));
+    server.routes.set("/device-rules.js", join(workerDir, "device-rules.js"));
+    const setup = JSON.stringify({ deviceRules, scripts });
+    server.handlers.set("/sim-worker.json", (_req, res) => {
+        res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store", "Cross-Origin-Resource-Policy": "same-origin" }).end(setup);
+    });
 }
 
 /** Text of an engine message event: either plain text or a `{level, content}` record. */

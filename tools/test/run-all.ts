@@ -56,6 +56,7 @@ const steps: Step[] = [
     { name: "type-check (tsc)", command: [bin("tsc"), "-p", "tsconfig.json"] },
     { name: "lint TypeScript (eslint)", command: [bin("eslint"), "."] },
     { name: "lint BrightScript (bslint)", command: [bin("bslint"), "--project", "bsconfig.lint.json"] },
+    { name: "Roku API check (documented calls, minimum OS)", command: [bin("tsx"), "tools/lint/roku-api-check.ts"] },
     { name: "build channel (bsc)", command: [bin("tsx"), "tools/build/cli.ts"] },
     ...findFiles("tests/ts", ".test.ts").map(typeScriptStep),
     { name: "Rooibos suites in the simulator", command: [bin("tsx"), "tools/rooibos/cli.ts"], counts: rooibosCounts },

@@ -1,32 +1,22 @@
 // make deploy / make test-device against a local stand-in that speaks a Roku's protocols.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { runTool, type ToolResult } from "../support/run-tool.ts";
 import { readFileSync } from "node:fs";
 import { followConsole, sideload, targetFromEnvironment } from "../../../tools/deploy/device.ts";
-import { startFakeRoku, type FakeRoku } from "../support/fake-roku.ts";
-import { zipFixtureChannel } from "../support/fixture-channels.ts";
+import { fakeRokusForThisFile, type FakeRoku } from "../support/fake-roku.ts";
 
 const recorded = (name: string) => readFileSync(`tests/fixtures/rooibos/${name}.log`, "utf8").split("\n");
-let ZIP = "";
-const rokus: FakeRoku[] = [];
-before(async () => {
-    ZIP = await zipFixtureChannel("exits");
-});
-after(async () => {
-    await Promise.all(rokus.map((roku) => roku.close()));
-});
+const standIns = fakeRokusForThisFile();
 
-async function fakeRoku(log: string[]) {
-    const roku = await startFakeRoku({ password: "secret", consoleLog: log });
-    rokus.push(roku);
-    return roku;
+function fakeRoku(log: string[]): Promise<FakeRoku> {
+    return standIns.start({ consoleLog: log });
 }
 
 /** Runs make test-device's CLI against the stand-in. */
 function runTestDevice(roku: FakeRoku, password: string): Promise<ToolResult> {
     const args = [
-        "--zip", ZIP, "--timeout", "20", "--junit", "out/test-results/device-standin.xml",
+        "--zip", standIns.zip, "--timeout", "20", "--junit", "out/test-results/device-standin.xml",
         "--package-port", String(roku.packagePort), "--console-port", String(roku.consolePort),
     ];
     const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: password };
@@ -36,16 +26,16 @@ function runTestDevice(roku: FakeRoku, password: string): Promise<ToolResult> {
 describe("sideload", () => {
     it("uploads the package with digest auth, byte for byte", async () => {
         const roku = await fakeRoku([]);
-        const message = await sideload({ host: "127.0.0.1", password: "secret", packagePort: roku.packagePort }, ZIP);
+        const message = await sideload({ host: "127.0.0.1", password: "secret", packagePort: roku.packagePort }, standIns.zip);
         assert.equal(message, "Successful deploy");
         assert.equal(roku.installs.length, 1);
-        assert.ok(roku.installs[0]?.equals(readFileSync(ZIP)));
+        assert.ok(roku.installs[0]?.equals(readFileSync(standIns.zip)));
     });
 
     it("fails clearly with a wrong password", async () => {
         const roku = await fakeRoku([]);
         await assert.rejects(
-            sideload({ host: "127.0.0.1", password: "wrong", packagePort: roku.packagePort }, ZIP),
+            sideload({ host: "127.0.0.1", password: "wrong", packagePort: roku.packagePort }, standIns.zip),
             /Unauthorized/
         );
         assert.equal(roku.installs.length, 0);
@@ -63,7 +53,7 @@ describe("console report reading", () => {
         const roku = await fakeRoku(recorded("pass"));
         const target = { host: "127.0.0.1", password: "secret", packagePort: roku.packagePort, consolePort: roku.consolePort };
         const session = await followConsole(target, { timeoutMs: 10_000, isDone: (line) => line.startsWith("[Rooibos Shutdown]") });
-        await sideload(target, ZIP);
+        await sideload(target, standIns.zip);
         const lines = await session.finished;
         assert.ok(lines.some((line) => line.includes("RESULT: Success")));
         assert.equal(lines.at(-1), "[Rooibos Shutdown]");
@@ -73,7 +63,7 @@ describe("console report reading", () => {
         const roku = await fakeRoku(recorded("pass").slice(0, 10));
         const target = { host: "127.0.0.1", password: "secret", packagePort: roku.packagePort, consolePort: roku.consolePort };
         const session = await followConsole(target, { timeoutMs: 1_000, isDone: (line) => line.startsWith("[Rooibos Shutdown]") });
-        await sideload(target, ZIP);
+        await sideload(target, standIns.zip);
         await assert.rejects(session.finished, /no end of report .* within 1 s/);
     });
 });

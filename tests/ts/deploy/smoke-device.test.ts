@@ -1,19 +1,11 @@
 // make smoke-device against the local Roku stand-in: sideload, ECP launch, console verdicts.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { runTool, type ToolResult } from "../support/run-tool.ts";
-import { startFakeRoku, type ConsoleStep, type FakeRoku } from "../support/fake-roku.ts";
-import { zipFixtureChannel } from "../support/fixture-channels.ts";
+import { fakeRokusForThisFile, type ConsoleStep, type FakeRoku } from "../support/fake-roku.ts";
 import { SmokeJudge } from "../../../tools/deploy/smoke-device.ts";
 
-let ZIP = "";
-const rokus: FakeRoku[] = [];
-before(async () => {
-    ZIP = await zipFixtureChannel("exits");
-});
-after(async () => {
-    await Promise.all(rokus.map((roku) => roku.close()));
-});
+const standIns = fakeRokusForThisFile();
 
 const player = (state: string, position: number) =>
     `[VideoPlayer] state=${state} position=${position.toFixed(1)} duration=180.0 buffer=100 bitrate=1250000`;
@@ -24,10 +16,8 @@ const START: ConsoleStep[] = [
     player("buffering", 0),
 ];
 
-async function fakeRoku(launchScript: ConsoleStep[], extra: { launchStatus?: number; consoleLog?: string[] } = {}) {
-    const roku = await startFakeRoku({ password: "secret", launchScript, ...extra });
-    rokus.push(roku);
-    return roku;
+function fakeRoku(launchScript: ConsoleStep[], extra: { launchStatus?: number; consoleLog?: string[] } = {}): Promise<FakeRoku> {
+    return standIns.start({ launchScript, ...extra });
 }
 
 function runSmoke(roku: FakeRoku, args: string[] = []): Promise<ToolResult> {
@@ -35,7 +25,7 @@ function runSmoke(roku: FakeRoku, args: string[] = []): Promise<ToolResult> {
         "--package-port", String(roku.packagePort), "--console-port", String(roku.consolePort), "--ecp-port", String(roku.ecpPort),
     ];
     const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: "secret" };
-    return runTool("tools/deploy/smoke-device.ts", ["--zip", ZIP, "--timeout", "5", ...ports, ...args], { env, timeoutMs: 60_000 });
+    return runTool("tools/deploy/smoke-device.ts", ["--zip", standIns.zip, "--timeout", "5", ...ports, ...args], { env, timeoutMs: 60_000 });
 }
 
 describe("make smoke-device against the stand-in", () => {

@@ -49,3 +49,29 @@ for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(","
         });
     });
 }
+
+// The harshest device the simulator knows: no roByteArray.Slice, a payload whose 64-bit values are
+// JSON numbers (as YouTube sends them), every transfer over HTTPS with the device's CA bundle.
+describe("delivery on a harsher device (no Slice, numeric payload, https origin)", { timeout: 600_000 }, () => {
+    let pipeline: PipelineUnderTest;
+    before(async () => {
+        pipeline = await startPipeline({
+            workers: true,
+            tls: true,
+            numericPayload: true,
+            deviceRules: { noByteArraySlice: true },
+            outDir: "out/pipeline-test/delivery-harsh",
+        });
+    });
+    after(async () => pipeline?.close());
+
+    it("plays the whole title in itag 134 with audio, byte-identical", async () => {
+        assert.match(pipeline.origin.url, /^https:/);
+        const report = await pipeline.client().play({ videoItag: 134, rangeStyle: "segments" });
+        await assertDelivered(pipeline, report, 134, true);
+    });
+
+    it("sent lastModified exactly in every SABR request (§9.7)", () => {
+        assert.deepEqual(failedAssertions(pipeline.origin), []);
+    });
+});

@@ -135,6 +135,17 @@ before(async () => {
                 faults: "F4@times=1,F16:mode=trickle:bps=131072@times=1",
                 actions: [{ send: fetchRequest(payload, 5, 40) }, { awaitResult: 5, timeoutMs: 30_000 }],
             },
+            {
+                // The body stops after the target; the fetch is cancelled once it was announced.
+                name: "cancel-announced",
+                faults: `F16:mode=hold:itag=${VIDEO_ITAG}:seq=1@times=1`,
+                actions: [
+                    { send: fetchRequest(payload, 6, 50) },
+                    { awaitReady: 6, timeoutMs: 120_000 },
+                    { send: { type: "CANCEL", requestId: 6 } },
+                    { awaitResult: 6, timeoutMs: 120_000 },
+                ],
+            },
         ],
     };
     const zip = await buildTestChannel("fetch-worker", { outDir: "out/fetch-worker-test", configName: "fetch-worker.json", config });
@@ -184,7 +195,7 @@ describe("sabrFetchWorkerTask against the local origin", () => {
         assert.equal(result.outcome, "exited", `${result.reason}\n${result.lines.slice(-40).join("\n")}`);
         assert.ok(result.lines.includes("FW-DONE"));
         assert.ok(!result.lines.some((line) => line.startsWith("FW-TIMEOUT")), "a fetch did not finish in time");
-        assert.equal(result.lines.filter((line) => line.startsWith("[sabrFetchWorker] fetch ")).length, 5, "one log line per finished fetch");
+        assert.equal(result.lines.filter((line) => line.startsWith("[sabrFetchWorker] fetch ")).length, 6, "one log line per finished fetch");
     });
 
     it("(a) reports the target segment while the rest of the body is still to come", () => {
@@ -275,6 +286,20 @@ describe("sabrFetchWorkerTask against the local origin", () => {
         const log = sabrLog(40, 49);
         assert.equal(log.length, 1);
         assert.match(log[0]!.outcome, /reset-mid-media/);
+    });
+
+    it("(g) keeps the segments a cancelled fetch announced readable after the cancel", () => {
+        const final = resultOf("cancel-announced", 6);
+        assert.equal(final.outcome, "cancelled");
+        const announced = readySegments("cancel-announced");
+        assert.ok(announced.some((ready) => ready.segment.target), "the target was announced before the cancel");
+        const kept = result.lines.find((line) => line.startsWith("FW-KEPT "));
+        assert.ok(kept, "no FW-KEPT line");
+        const segments = (JSON.parse(kept.slice(8)) as { segments: Array<{ itag: number; sequence: number; digest: string }> }).segments;
+        assert.equal(segments.length, announced.length);
+        announced.forEach((ready, i) => {
+            assert.equal(segments[i]!.digest, sourceDigest(ready.segment), `itag ${ready.segment.itag} seq ${ready.segment.sequence} after the cancel`);
+        });
     });
 
     it("leaves no transfer open in the bridge", () => {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import { launchChannel, type ChannelOptions, type RunningChannel } from "../../../tools/channel/launch.ts";
+import type { DeviceRuleOverrides } from "../../../tools/sim/device-rules.ts";
 import { DashClient, type PlayReport } from "../support/dash-client.ts";
 
 export const TITLE = "sabrOrigin1";
@@ -26,17 +27,30 @@ export interface PipelineSettings {
     server?: Record<string, unknown>;
     cacheWriter?: Record<string, unknown>;
     outDir: string;
+    /** The origin over HTTPS (the simulated device trusts its test CA through the device bundle). */
+    tls?: boolean;
+    /** The manifest payload's integers as JSON numbers, as real payloads carry them. */
+    numericPayload?: boolean;
+    /** Device rules changed from their defaults. */
+    deviceRules?: DeviceRuleOverrides;
 }
 
 export async function startPipeline(settings: PipelineSettings): Promise<PipelineUnderTest> {
     const title = settings.title ?? TITLE;
-    const origin = await startOrigin({ port: 0, ...(settings.faults ? { faults: settings.faults } : {}) });
+    const origin = await startOrigin({
+        port: 0,
+        ...(settings.faults ? { faults: settings.faults } : {}),
+        tls: settings.tls ?? false,
+        numericPayload: settings.numericPayload ?? false,
+    });
     const workers = settings.workers ?? true;
     const options: ChannelOptions = {
         manifestUrl: `${origin.url}/manifest/${title}.mpd?variant=${settings.variant ?? "single"}`,
         server: settings.server ?? {},
         outDir: settings.outDir,
         timeoutMs: 600_000,
+        deviceRules: settings.deviceRules,
+        ...(origin.tls ? { trustedCertificates: [origin.tls.caPem] } : {}),
         ...(workers ? { fetchWorker: {}, cacheWriter: settings.cacheWriter ?? {} } : { fetchWorker: false as never, cacheWriter: false as never }),
     };
     let channel: RunningChannel;
@@ -46,18 +60,14 @@ export async function startPipeline(settings: PipelineSettings): Promise<Pipelin
         await origin.close();
         throw error;
     }
-    const sources = new Map<number, Buffer>();
     const clients: DashClient[] = [];
     return {
         origin,
         channel,
         source: async (itag) => {
-            if (!sources.has(itag)) {
-                const response = await fetch(`${origin.url}/__source/${title}/${itag}`);
-                assert.equal(response.status, 200);
-                sources.set(itag, Buffer.from(await response.arrayBuffer()));
-            }
-            return sources.get(itag)!;
+            const bytes = origin.titles.get(title)?.formats.find((format) => format.itag === itag)?.bytes;
+            assert.ok(bytes, `the origin has no itag ${itag} of ${title}`);
+            return Buffer.from(bytes);
         },
         client: () => {
             const { ports } = channel;

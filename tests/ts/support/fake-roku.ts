@@ -5,6 +5,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage } from "node:http";
 import { createServer as createTcpServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { after, before } from "node:test";
+import { zipFixtureChannel } from "./fixture-channels.ts";
 
 const REALM = "rokudev";
 const md5 = (text: string) => createHash("md5").update(text).digest("hex");
@@ -177,6 +179,31 @@ export async function startFakeRoku(options: FakeRokuOptions): Promise<FakeRoku>
         close: async () => {
             for (const socket of consoles) socket.destroy();
             await Promise.all([new Promise((r) => http.close(r)), new Promise((r) => tcp.close(r)), new Promise((r) => ecp.close(r))]);
+        },
+    };
+}
+
+/**
+ * A test file's stand-ins: `zip` is the fixture channel they install (built before the file's
+ * tests), `start` makes a fake Roku with the developer password "secret", closed after them.
+ */
+export function fakeRokusForThisFile(): { readonly zip: string; start(options?: Omit<FakeRokuOptions, "password">): Promise<FakeRoku> } {
+    const rokus: FakeRoku[] = [];
+    let zip = "";
+    before(async () => {
+        zip = await zipFixtureChannel("exits");
+    });
+    after(async () => {
+        await Promise.all(rokus.map((roku) => roku.close()));
+    });
+    return {
+        get zip() {
+            return zip;
+        },
+        async start(options = {}) {
+            const roku = await startFakeRoku({ password: "secret", ...options });
+            rokus.push(roku);
+            return roku;
         },
     };
 }

@@ -24,8 +24,11 @@
     const LOCAL_EVENTS_MS = 5;
     const FILE_FLUSH_MS = 50;
     const FILE_FLUSH_BYTES = 1024 * 1024;
+    // The device rules of this run (tools/sim/device-rules.ts), set by the simulator's worker setup.
+    const RULES = globalThis.__simDeviceRules ?? {};
+    const DEVICE_CA_BUNDLE = "common:/certs/ca-bundle.crt";
 
-    const ERR = { OK: 0, EAGAIN: 11, EFAULT: 14, EINVAL: 22, EDESTADDRREQ: 89, ECONNABORTED: 103, ECONNRESET: 104,
+    const ERR = { OK: 0, EAGAIN: 11, EADDRINUSE: 98, EFAULT: 14, EINVAL: 22, EDESTADDRREQ: 89, ECONNABORTED: 103, ECONNRESET: 104,
         EISCONN: 106, ENOTCONN: 107, ECONNREFUSED: 111, EHOSTUNREACH: 113, EALREADY: 114, EINPROGRESS: 115 };
     const MASK = { R: 1, W: 2, X: 4 };
 
@@ -398,8 +401,21 @@
             }
         }
 
+        /** SetAddress: the bind() call under the device rules, else just remembered for Listen. */
+        bindTo(address) {
+            if (RULES.bindAtSetAddress) {
+                const result = call("sock/bind", { id: String(this.id), port: String(address.port) });
+                this.errno = result.errno;
+                if (result.errno !== ERR.OK) return false;
+            }
+            this.address = address;
+            return true;
+        }
+
         doListen(backlog) {
-            const port = this.address ? this.address.port : 0;
+            // Under bindAtSetAddress an address is kept only when bind succeeded; without one the
+            // socket listens on a free port, as listen() on an unbound socket does.
+            const port = this.address ? this.address.port : RULES.bindAtSetAddress ? -1 : 0;
             const result = call("sock/listen", { id: String(this.id), port: String(port), backlog: String(backlog) });
             this.errno = result.errno;
             this.listening = result.errno === ERR.OK;
@@ -478,6 +494,7 @@
                     fn("sendStr", [["data", K.String]], K.Int32, (_, data) => int(this.sendBytes(new TextEncoder().encode(data.value)))),
                     fn("receive", [["data", K.Object], ["startIndex", K.Int32], ["length", K.Int32]], K.Int32, (_, data, start, length) => {
                         const bytes = this.receiveBytes(length.getValue());
+                        if (bytes.length === 0 && this.errno === ERR.EAGAIN && RULES.receiveZeroWhenEmpty) return int(0);
                         if (bytes.length === 0) return int(this.errno === ERR.OK ? 0 : -1);
                         writeInto(data, Math.max(0, start.getValue()), bytes);
                         return int(bytes.length);
@@ -489,10 +506,7 @@
                         this.doClose();
                         return BrsInvalid.Instance;
                     }),
-                    fn("setAddress", [["sockAddr", K.Object]], K.Boolean, (_, address) => {
-                        this.address = address;
-                        return BrsBoolean.True;
-                    }),
+                    fn("setAddress", [["sockAddr", K.Object]], K.Boolean, (_, address) => bool(this.bindTo(address))),
                     fn("getAddress", [], K.Object, () => this.address ?? BrsInvalid.Instance),
                     fn("setSendToAddress", [["sockAddr", K.Object]], K.Boolean, (_, address) => {
                         this.sendTo = address;
@@ -634,6 +648,15 @@
         return headers;
     }
 
+    /** What SetCertificatesFile named; any file but the device's own bundle goes along as PEM. */
+    function certificatesOf(owner) {
+        const file = owner.certificatesFile;
+        if (!file) return {};
+        if (file.toLowerCase() === DEVICE_CA_BUNDLE) return { certificatesFile: file };
+        const bytes = readRequestFile(file);
+        return { certificatesFile: file, certificatesPem: bytes ? new TextDecoder().decode(bytes) : undefined };
+    }
+
     /** Starts one transfer in the bridge; false when this object already has one in flight. */
     function startTransfer(owner, kind, defaultMethod, body, target) {
         if (owner.__bridgeTransfer && owner.__bridgeTransfer.active) return false;
@@ -644,6 +667,7 @@
             headers: headersOf(owner),
             retainBodyOnError: !!owner.__retainBody,
             discardBody: kind === "head",
+            ...certificatesOf(owner),
         };
         installAllocator();
         if (transfer.tmp) fileSystem().writeFileSync(transfer.tmp, new Uint8Array(0));
@@ -705,7 +729,12 @@
         }
         owner.failureReason = item.reason ?? "";
         if (!owner.port) return;
-        owner.port.pushMessage(new E.RoURLEvent(owner.__identity, owner.host ?? "", text, item.code, item.reason ?? "", item.headers ?? ""));
+        const event = new E.RoURLEvent(owner.__identity, owner.host ?? "", text, item.code, item.reason ?? "", item.headers ?? "");
+        if (RULES.headersOnlyFor2xx && !ok) {
+            // Documented: GetResponseHeaders() returns headers only for 2xx; the array form has them always.
+            event.overrideMethods([fn("getResponseHeaders", [], ValueKind.Object, () => new E.RoAssociativeArray([]))]);
+        }
+        owner.port.pushMessage(event);
     }
 
     function decodeChunks(chunks) {
@@ -730,7 +759,12 @@
         activeTransfers.delete(transfer);
         if (owner.port) watchers(owner.port).delete(transfer);
         call("xfer/cancel", { id: String(transfer.id) });
-        // The partial download stays as <target>.tmp, as a cancelled device download does.
+        // Undocumented on a device: the kind bridge keeps the partial <target>.tmp, the device rule
+        // cancelDeletesPartial removes it (the channel must not depend on it either way).
+        if (RULES.cancelDeletesPartial && transfer.tmp) {
+            const fs = fileSystem();
+            if (fs.existsSync(transfer.tmp)) fs.unlinkSync(transfer.tmp);
+        }
     }
 
     /** Pulls every in-flight transfer (tick hook): downloads grow even when nobody waits. */
@@ -743,6 +777,9 @@
 
     function bridgeUrlTransfer(owner) {
         owner.__identity = nextIdentity++;
+        // The engine starts every transfer with the common bundle; a device trusts nothing until
+        // SetCertificatesFile is called (the device rule httpsNeedsCertificates acts on that).
+        owner.certificatesFile = "";
         const K = ValueKind;
         const stringResult = (started) => bool(started);
         owner.overrideMethods([

@@ -28,7 +28,7 @@ end function
 
 sub fetchBig(method as string, url as string, target as string, round as integer)
     port = CreateObject("roMessagePort")
-    key = method + "-" + Str(round).Trim()
+    key = method + "-" + round.ToStr()
     ut = CreateObject("roUrlTransfer")
     ut.setUrl(url + "?key=" + key)
     ut.setMessagePort(port)
@@ -51,7 +51,7 @@ sub fetchBig(method as string, url as string, target as string, round as integer
         if size > lastSize and size > 0
             steps = steps + 1
             lastSize = size
-            print "BIGFILE-TMP key=" + key + " size=" + Str(size).Trim()
+            print "BIGFILE-TMP key=" + key + " size=" + size.ToStr()
         end if
     end while
     code = -999
@@ -72,6 +72,6 @@ sub fetchBig(method as string, url as string, target as string, round as integer
         digest.Update(slice)
         offset = offset + length
     end while
-    print "BIGFILE method=" + method + " round=" + Str(round).Trim() + " code=" + Str(code).Trim() + " size=" + Str(size).Trim() + " steps=" + Str(steps).Trim() + " lastTmpSize=" + Str(lastSize).Trim() + " tmpAfter=" + Str(fileSize(target + ".tmp")).Trim() + " sha256=" + digest.Final()
+    print "BIGFILE method=" + method + " round=" + round.ToStr() + " code=" + code.ToStr() + " size=" + size.ToStr() + " steps=" + steps.ToStr() + " lastTmpSize=" + lastSize.ToStr() + " tmpAfter=" + fileSize(target + ".tmp").ToStr() + " sha256=" + digest.Final()
     m.fs.Delete(target)
 end sub

@@ -23,6 +23,6 @@ sub download()
         total = total + fs.Stat("tmp:/download.bin").size
         fs.Delete("tmp:/download.bin")
     end for
-    print "DOWNLOAD bytes=" + Str(total).Trim() + " ms=" + Str(clock.TotalMilliseconds()).Trim()
+    print "DOWNLOAD bytes=" + total.ToStr() + " ms=" + clock.TotalMilliseconds().ToStr()
     m.top.done = true
 end sub

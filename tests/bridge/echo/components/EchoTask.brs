@@ -36,7 +36,7 @@ sub serveEcho()
     end for
     listener.close()
     control.close()
-    print "ECHO-STATS accepted=" + Str(stats.accepted).Trim() + " closed=" + Str(stats.closed).Trim() + " partialSends=" + Str(stats.partialSends).Trim() + " bytes=" + Str(stats.bytes).Trim() + " maxOpen=" + Str(stats.maxOpen).Trim()
+    print "ECHO-STATS accepted=" + stats.accepted.ToStr() + " closed=" + stats.closed.ToStr() + " partialSends=" + stats.partialSends.ToStr() + " bytes=" + stats.bytes.ToStr() + " maxOpen=" + stats.maxOpen.ToStr()
     m.top.done = true
 end sub
 
@@ -46,9 +46,9 @@ function listenOn(portNumber as integer, port as object) as object
     sock = CreateObject("roStreamSocket")
     sock.setMessagePort(port)
     sock.setReuseAddr(true)
-    sock.setAddress(address)
-    if not sock.listen(8)
-        print "ECHO-LISTEN-FAILED " + Str(portNumber).Trim() + " status=" + Str(sock.status()).Trim()
+    ' setAddress is the bind() call: a port in use fails here (Listen alone would take another port).
+    if not sock.setAddress(address) or not sock.listen(8)
+        print "ECHO-LISTEN-FAILED " + portNumber.ToStr() + " status=" + sock.status().ToStr()
         return invalid
     end if
     sock.notifyReadable(true)

@@ -121,18 +121,18 @@ sub tailGrowingFile(target as string)
                         good = good + 1
                     else
                         bad = bad + 1
-                        print "GROW-BAD record=" + Str(k).Trim() + " size=" + Str(size).Trim() + " got=" + slice.ToHexString()
+                        print "GROW-BAD record=" + k.ToStr() + " size=" + size.ToStr() + " got=" + slice.ToHexString()
                     end if
                 end if
             end for
             if good = 3 and size <> reportedSize
                 reportedSize = size
-                print "GROW-SEEN size=" + Str(size).Trim()
+                print "GROW-SEEN size=" + size.ToStr()
             end if
         end if
         sleep(5)
     end while
-    print "GROW-TAIL checks=" + Str(checks).Trim() + " bad=" + Str(bad).Trim() + " sizes=" + Str(sizes).Trim() + " lastTmpSize=" + Str(lastSize).Trim()
+    print "GROW-TAIL checks=" + checks.ToStr() + " bad=" + bad.ToStr() + " sizes=" + sizes.ToStr() + " lastTmpSize=" + lastSize.ToStr()
     size = fileSize(target)
     digest = CreateObject("roEVPDigest")
     digest.Setup("sha256")
@@ -146,7 +146,7 @@ sub tailGrowingFile(target as string)
         digest.Update(slice)
         offset = offset + length
     end while
-    print "GROW-FINAL size=" + Str(size).Trim() + " sha256=" + digest.Final()
+    print "GROW-FINAL size=" + size.ToStr() + " sha256=" + digest.Final()
 end sub
 
 ' Downloads the test server's body to tmp:/grow/big.bin (bridged: it grows as big.bin.tmp).
@@ -169,5 +169,5 @@ sub runDownloaderD()
             end if
         end while
     end if
-    print "GROW-DOWNLOAD code=" + Str(code).Trim() + " size=" + Str(fileSize("tmp:/grow/big.bin")).Trim()
+    print "GROW-DOWNLOAD code=" + code.ToStr() + " size=" + fileSize("tmp:/grow/big.bin").ToStr()
 end sub

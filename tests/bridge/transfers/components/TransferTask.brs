@@ -53,14 +53,14 @@ sub trickle(base as string)
         if size > lastSize and size > 0
             growth = growth + 1
             lastSize = size
-            print "TRICKLE-TMP size=" + Str(size).Trim()
+            print "TRICKLE-TMP size=" + size.ToStr()
         end if
     end while
     code = -999
     if type(msg) = "roUrlEvent"
         code = msg.GetResponseCode()
     end if
-    print "TRICKLE code=" + Str(code).Trim() + " growthSteps=" + Str(growth).Trim() + " lastTmpSize=" + Str(lastSize).Trim() + " final=" + Str(fileSize(target)).Trim() + " tmpAfter=" + Str(fileSize(target + ".tmp")).Trim()
+    print "TRICKLE code=" + code.ToStr() + " growthSteps=" + growth.ToStr() + " lastTmpSize=" + lastSize.ToStr() + " final=" + fileSize(target).ToStr() + " tmpAfter=" + fileSize(target + ".tmp").ToStr()
 end sub
 
 ' Four transfers started together on one port; the server answers none before all four arrived.
@@ -68,22 +68,22 @@ sub overlap(base as string)
     port = CreateObject("roMessagePort")
     transfers = {}
     for i = 1 to 4
-        ut = newTransfer(base + "/slow?n=" + Str(i).Trim(), port)
+        ut = newTransfer(base + "/slow?n=" + i.ToStr(), port)
         ut.AsyncGetToString()
-        transfers[Str(ut.GetIdentity()).Trim()] = ut
+        transfers[ut.GetIdentity().ToStr()] = ut
     end for
     codes = []
     bodies = []
     clock = CreateObject("roTimespan")
     while codes.Count() < 4 and clock.TotalMilliseconds() < 120000
         msg = wait(100, port)
-        if type(msg) = "roUrlEvent" and transfers.DoesExist(Str(msg.GetSourceIdentity()).Trim())
-            codes.Push(Str(msg.GetResponseCode()).Trim())
+        if type(msg) = "roUrlEvent" and transfers.DoesExist(msg.GetSourceIdentity().ToStr())
+            codes.Push(msg.GetResponseCode().ToStr())
             bodies.Push(msg.GetString())
         end if
     end while
     bodies.Sort()
-    print "OVERLAP done=" + Str(codes.Count()).Trim() + " codes=" + codes.Join(",") + " bodies=" + bodies.Join(",") + " ms=" + Str(clock.TotalMilliseconds()).Trim()
+    print "OVERLAP done=" + codes.Count().ToStr() + " codes=" + codes.Join(",") + " bodies=" + bodies.Join(",") + " ms=" + clock.TotalMilliseconds().ToStr()
 end sub
 
 ' Cancels a body that never ends once some of it has arrived; no event may follow.
@@ -113,7 +113,7 @@ sub cancelMidBody(base as string)
             events = events + 1
         end if
     end while
-    print "CANCEL sizeAtCancel=" + Str(sizeAtCancel).Trim() + " eventsAfter=" + Str(events).Trim() + " targetExists=" + Str(fileSize(target)).Trim()
+    print "CANCEL sizeAtCancel=" + sizeAtCancel.ToStr() + " eventsAfter=" + events.ToStr() + " targetExists=" + fileSize(target).ToStr()
 end sub
 
 sub deadServer(deadBase as string)
@@ -122,7 +122,7 @@ sub deadServer(deadBase as string)
     ut.AsyncGetToString()
     msg = wait(10000, port)
     if type(msg) = "roUrlEvent"
-        print "DEAD code=" + Str(msg.GetResponseCode()).Trim() + " reason=" + msg.GetFailureReason()
+        print "DEAD code=" + msg.GetResponseCode().ToStr() + " reason=" + msg.GetFailureReason()
     else
         print "DEAD no-event"
     end if
@@ -143,13 +143,13 @@ sub requestShapes(base as string)
     ut.AddHeader("X-Test", "bridge")
     ut.AsyncPostFromString("hello-post")
     msg = awaitEvent(port)
-    print "POST-STRING code=" + Str(msg.GetResponseCode()).Trim() + " body=" + msg.GetString()
+    print "POST-STRING code=" + msg.GetResponseCode().ToStr() + " body=" + msg.GetString()
 
     ut = newTransfer(base + "/echo", port)
     ut.SetRequest("PUT")
     ut.AsyncPostFromString("hello-put")
     msg = awaitEvent(port)
-    print "PUT-STRING code=" + Str(msg.GetResponseCode()).Trim() + " body=" + msg.GetString()
+    print "PUT-STRING code=" + msg.GetResponseCode().ToStr() + " body=" + msg.GetString()
 
     request = CreateObject("roByteArray")
     request.FromAsciiString("file-body-0123456789")
@@ -157,27 +157,27 @@ sub requestShapes(base as string)
     ut = newTransfer(base + "/echo", port)
     ut.AsyncPostFromFileToFile("tmp:/request.bin", "tmp:/response.bin")
     msg = awaitEvent(port)
-    print "POST-FILE-TO-FILE code=" + Str(msg.GetResponseCode()).Trim() + " file=" + ReadAsciiFile("tmp:/response.bin")
+    print "POST-FILE-TO-FILE code=" + msg.GetResponseCode().ToStr() + " file=" + ReadAsciiFile("tmp:/response.bin")
 
     ut = newTransfer(base + "/echo", port)
     ut.AsyncPostFromFile("tmp:/request.bin")
     msg = awaitEvent(port)
-    print "POST-FILE code=" + Str(msg.GetResponseCode()).Trim() + " body=" + msg.GetString()
+    print "POST-FILE code=" + msg.GetResponseCode().ToStr() + " body=" + msg.GetString()
 
     ut = newTransfer(base + "/trickle", port)
     ut.AsyncHead()
     msg = awaitEvent(port)
     headers = msg.GetResponseHeaders()
-    print "HEAD code=" + Str(msg.GetResponseCode()).Trim() + " length=" + headers["content-length"] + " body=[" + msg.GetString() + "]"
+    print "HEAD code=" + msg.GetResponseCode().ToStr() + " length=" + headers["content-length"] + " body=[" + msg.GetString() + "]"
 
     ut = newTransfer(base + "/missing", port)
     ut.AsyncGetToString()
     msg = awaitEvent(port)
-    print "ERROR-DROPPED code=" + Str(msg.GetResponseCode()).Trim() + " body=[" + msg.GetString() + "] reason=" + msg.GetFailureReason()
+    print "ERROR-DROPPED code=" + msg.GetResponseCode().ToStr() + " body=[" + msg.GetString() + "] reason=" + msg.GetFailureReason()
 
     ut = newTransfer(base + "/missing", port)
     ut.RetainBodyOnError(true)
     ut.AsyncGetToString()
     msg = awaitEvent(port)
-    print "ERROR-RETAINED code=" + Str(msg.GetResponseCode()).Trim() + " body=[" + msg.GetString() + "]"
+    print "ERROR-RETAINED code=" + msg.GetResponseCode().ToStr() + " body=[" + msg.GetString() + "]"
 end sub

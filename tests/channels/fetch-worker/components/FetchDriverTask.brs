@@ -11,6 +11,7 @@ sub runScenarios()
     m.port = CreateObject("roMessagePort")
     m.top.observeField("inbound", m.port)
     m.results = {}
+    m.announced = {}
     for each scenario in config.scenarios
         setFaults(config.origin, scenario.faults)
         m.top.outbound = { type: "SCENARIO", name: scenario.name }
@@ -31,14 +32,20 @@ sub runAction(action as object)
     else if action.sleepMs <> invalid
         drainFor(action.sleepMs)
     else if action.awaitResult <> invalid
-        deadline = m.clock.TotalMilliseconds() + action.timeoutMs
-        key = action.awaitResult.ToStr()
-        while not m.results.DoesExist(key) and m.clock.TotalMilliseconds() < deadline
-            handleEvent(wait(10, m.port))
-        end while
-        if not m.results.DoesExist(key)
-            print "FW-TIMEOUT " + key
-        end if
+        awaitKey(m.results, action.awaitResult.ToStr(), action.timeoutMs)
+    else if action.awaitReady <> invalid
+        awaitKey(m.announced, action.awaitReady.ToStr(), action.timeoutMs)
+    end if
+end sub
+
+' Handles events until `table` has `key` (a FETCH_RESULT or a SEGMENT_READY of that request).
+sub awaitKey(table as object, key as string, timeoutMs as integer)
+    deadline = m.clock.TotalMilliseconds() + timeoutMs
+    while not table.DoesExist(key) and m.clock.TotalMilliseconds() < deadline
+        handleEvent(wait(10, m.port))
+    end while
+    if not table.DoesExist(key)
+        print "FW-TIMEOUT " + key
     end if
 end sub
 
@@ -56,6 +63,8 @@ sub handleEvent(event as dynamic)
     msg = event.getData()
     if msg.type = "FETCH_RESULT"
         m.results[msg.requestId.ToStr()] = true
+    else if msg.type = "SEGMENT_READY"
+        m.announced[msg.requestId.ToStr()] = true
     end if
 end sub
 

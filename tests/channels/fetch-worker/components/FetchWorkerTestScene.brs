@@ -1,10 +1,12 @@
 ' Tasks are started and wired from the render thread: here field sets from one task to another
 ' task did not arrive in the simulator, so the scene relays driver -> worker and worker -> driver.
 ' It prints one FW line per worker message (with the MD5 of each ready segment's bytes, read
-' from the spool when SEGMENT_READY arrives) using one clock for every timestamp.
+' from the spool when SEGMENT_READY arrives) using one clock for every timestamp. When a fetch
+' ends cancelled after announcing segments, it reads them again (FW-KEPT): they must outlive the cancel.
 sub init()
     m.clock = CreateObject("roTimespan")
     m.scenario = ""
+    m.announced = {}
     m.worker = CreateObject("roSGNode", "sabrFetchWorkerTask")
     m.worker.config = { maxConcurrentFetches: 4, pollMs: 10 }
     m.worker.observeField("ready", "onWorkerReady")
@@ -55,8 +57,16 @@ sub onWorkerResponse(event as object)
             digests.Push(segmentDigest(msg.spoolPath, segment))
         end for
         record.AddReplace("digests", digests)
+        key = msg.requestId.ToStr()
+        if not m.announced.DoesExist(key)
+            m.announced[key] = []
+        end if
+        m.announced[key].Push(msg)
     end if
     print "FW " + FormatJson(record)
+    if msg.type = "FETCH_RESULT" and msg.outcome = "cancelled" and m.announced.DoesExist(msg.requestId.ToStr())
+        printKept(msg.requestId)
+    end if
     if m.driver <> invalid
         m.driver.inbound = msg
     end if
@@ -75,6 +85,17 @@ function segmentDigest(spoolPath as string, segment as object) as string
     end for
     return digest.Final()
 end function
+
+' The digests of every segment the cancelled fetch announced, read after its FETCH_RESULT.
+sub printKept(requestId as integer)
+    kept = []
+    for each ready in m.announced[requestId.ToStr()]
+        for each segment in ready.segments
+            kept.Push({ itag: segment.itag, sequence: segment.sequence, digest: segmentDigest(ready.spoolPath, segment) })
+        end for
+    end for
+    print "FW-KEPT " + FormatJson({ requestId: requestId, segments: kept })
+end sub
 
 sub onDriverDone()
     m.top.done = true

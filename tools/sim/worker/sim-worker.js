@@ -1,0 +1,13 @@
+// Served as /brs-sg.js in every simulator run: loads the real SceneGraph bundle, then the device
+// rules (device-rules.js) and the extension scripts of this run (the network bridge's, when on).
+// The run's settings come from /sim-worker.json, asked for synchronously before anything runs.
+importScripts("./brs-sg.real.js");
+(function () {
+    "use strict";
+    const xhr = new XMLHttpRequest();
+    xhr.open("GET", "./sim-worker.json", false);
+    xhr.send();
+    const setup = JSON.parse(xhr.responseText);
+    globalThis.__simDeviceRules = setup.deviceRules;
+    importScripts("./device-rules.js", ...setup.scripts);
+})();
