@@ -4,8 +4,11 @@
 //
 // Rules the generator relies on (keep them when editing):
 // - Every message interface has a literal `type` and is listed in MESSAGE_TYPES.
-// - Field types are the aliases below, `string`, `boolean`, another interface of this file, an
-//   array of one of those (`T[]`), or `Record<string, unknown>` (any associative array).
+// - Field types are the aliases below, an enum (a type alias of string literals), `string`,
+//   `boolean`, another interface of this file, an array of one of those (`T[]`), or
+//   `Record<string, unknown>` (any associative array).
+// - Every message and structure also becomes a BrighterScript `interface` of the same name, the
+//   type the constructors return, so the compiler knows a message's fields.
 // - `?` marks a field that may be absent; every other field must be present with its type.
 // - No roByteArray ever crosses a task boundary (it is dropped silently): bytes travel as
 //   base64 strings (small control values) or as tmp:/ files plus {offset, length} chunks.
@@ -16,6 +19,15 @@ export type Int = number;
 export type Long = number;
 /** Bytes as a standard base64 string ("" for none). */
 export type Base64 = string;
+
+// ---- enums: a union of string literals becomes a BrightScript enum (Messages.<Name>.<value>,
+// "" is named `none`) and its validator accepts exactly these values ----
+
+/** How a fetch ended. */
+export type FetchOutcome = "ok" | "failed" | "cancelled";
+
+/** Why a fetch failed, which decides what the session does next (docs/sabr-protocol.md). */
+export type ErrorClass = "" | "transient" | "expired" | "forbidden" | "client" | "data" | "cancelled";
 
 // ---- shared structures ----
 
@@ -219,12 +231,10 @@ export interface FetchResult {
     type: "FETCH_RESULT";
     requestId: Int;
     scope: string;
-    /** "ok" | "failed" | "cancelled". */
-    outcome: string;
+    outcome: FetchOutcome;
     /** HTTP status of the last attempt (0: no response). */
     status: Int;
-    /** "" | "transient" | "expired" | "forbidden" | "client" | "data" | "cancelled" (sabr-protocol §7.5). */
-    errorClass: string;
+    errorClass: ErrorClass;
     error: string;
     spoolPath: string;
     /** Highest rn used, and the number of attempts. */

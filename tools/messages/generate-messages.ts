@@ -1,13 +1,20 @@
-// Emits the task message constructors and validators (src/messages/generated/Messages.bs) from
-// the interfaces of contracts.ts, following the rules in that file's header comment.
+// Emits the task message enums, interfaces, constructors and validators
+// (src/messages/generated/Messages.bs) from contracts.ts, following the rules in its header comment.
 import { Node, Project, SyntaxKind, type InterfaceDeclaration, type SourceFile, type TypeNode } from "ts-morph";
 
 export const MESSAGES_FILE = "src/messages/generated/Messages.bs";
 export const CONTRACTS_FILE = "tools/messages/contracts.ts";
 const NS = "Messages";
 
-/** What a field holds: a scalar kind, an interface of the contracts file, or a list of one of those. */
-type Kind = "Int" | "Long" | "String" | "Base64" | "Boolean" | "Record" | { struct: string };
+/** What a field holds: a scalar kind, an enum or interface of the contracts file, or a list of one of those. */
+type Kind = "Int" | "Long" | "String" | "Base64" | "Boolean" | "Record" | { struct: string } | { enum: string };
+
+/** A type alias of string literals: a BrightScript enum. */
+interface EnumType {
+    name: string;
+    doc: string;
+    values: string[];
+}
 
 interface Field {
     name: string;
@@ -25,7 +32,19 @@ interface Structure {
 }
 
 const ALIASES: Record<string, Kind> = { Int: "Int", Long: "Long", Base64: "Base64" };
-const RULES = "Int, Long, Base64, string, boolean, an interface of contracts.ts, T[] of one of those, or Record<string, unknown>";
+const RULES = "Int, Long, Base64, string, boolean, an enum or interface of contracts.ts, T[] of one of those, or Record<string, unknown>";
+
+/** Contract declarations the field types may name. */
+interface Declarations {
+    interfaces: Map<string, InterfaceDeclaration>;
+    enums: Map<string, EnumType>;
+}
+
+interface Contracts {
+    enums: EnumType[];
+    messages: Structure[];
+    structures: Structure[];
+}
 
 /** The generated Messages.bs for contracts.ts, or for `source` (contract text) when given. */
 export function emitMessages(source?: string): string {
@@ -34,9 +53,11 @@ export function emitMessages(source?: string): string {
     return emit(readContracts(file));
 }
 
-function readContracts(file: SourceFile): { messages: Structure[]; structures: Structure[] } {
+function readContracts(file: SourceFile): Contracts {
     const names = messageTypeNames(file);
     const interfaces = new Map(file.getInterfaces().map((i) => [i.getName(), i]));
+    const enums = new Map(readEnums(file).map((e) => [e.name, e]));
+    const declarations: Declarations = { interfaces, enums };
     for (const name of names) {
         if (!interfaces.has(name)) throw new Error(`contracts.ts: MESSAGE_TYPES lists ${name}, which is not an interface of the file`);
     }
@@ -45,14 +66,31 @@ function readContracts(file: SourceFile): { messages: Structure[]; structures: S
     const visit = (name: string): void => {
         if (reached.has(name)) return;
         reached.add(name);
-        for (const field of readStructure(interfaces.get(name)!, interfaces, names.includes(name)).fields) {
-            if (typeof field.kind === "object") visit(field.kind.struct);
+        for (const field of readStructure(interfaces.get(name)!, declarations, names.includes(name)).fields) {
+            if (typeof field.kind === "object" && "struct" in field.kind) visit(field.kind.struct);
         }
     };
     names.forEach(visit);
-    const structures = [...interfaces.keys()].filter((n) => reached.has(n)).map((n) => readStructure(interfaces.get(n)!, interfaces, names.includes(n)));
+    const structures = [...interfaces.keys()].filter((n) => reached.has(n)).map((n) => readStructure(interfaces.get(n)!, declarations, names.includes(n)));
     const messages = names.map((n) => structures.find((s) => s.name === n)!);
-    return { messages, structures };
+    return { enums: [...enums.values()], messages, structures };
+}
+
+/** Type aliases whose type is a union of string literals (a lone literal counts too). */
+function readEnums(file: SourceFile): EnumType[] {
+    const enums: EnumType[] = [];
+    for (const alias of file.getTypeAliases()) {
+        const node = alias.getTypeNode();
+        const members = node && Node.isUnionTypeNode(node) ? node.getTypeNodes() : node ? [node] : [];
+        const values = members.map((member) => {
+            const literal = Node.isLiteralTypeNode(member) ? member.getLiteral() : undefined;
+            return literal && Node.isStringLiteral(literal) ? literal.getLiteralValue() : undefined;
+        });
+        if (values.length === 0 || values.some((value) => value === undefined)) continue;
+        const doc = alias.getJsDocs().map((d) => d.getDescription()).join(" ").replace(/\s+/g, " ").trim();
+        enums.push({ name: alias.getName(), doc, values: values as string[] });
+    }
+    return enums;
 }
 
 function messageTypeNames(file: SourceFile): string[] {
@@ -66,7 +104,7 @@ function messageTypeNames(file: SourceFile): string[] {
     });
 }
 
-function readStructure(decl: InterfaceDeclaration, interfaces: Map<string, InterfaceDeclaration>, isMessage: boolean): Structure {
+function readStructure(decl: InterfaceDeclaration, declarations: Declarations, isMessage: boolean): Structure {
     const name = decl.getName();
     let messageType = "";
     const fields: Field[] = [];
@@ -87,7 +125,7 @@ function readStructure(decl: InterfaceDeclaration, interfaces: Map<string, Inter
             element = typeNode.getElementTypeNode();
             list = true;
         }
-        const kind = kindOf(element, interfaces);
+        const kind = kindOf(element, declarations);
         if (!kind || (list && kind === "Record")) {
             throw new Error(`${where} has type "${typeNode.getText()}", which the message rules do not allow (${RULES})`);
         }
@@ -98,7 +136,7 @@ function readStructure(decl: InterfaceDeclaration, interfaces: Map<string, Inter
     return { name, doc, messageType, fields };
 }
 
-function kindOf(node: TypeNode, interfaces: Map<string, InterfaceDeclaration>): Kind | undefined {
+function kindOf(node: TypeNode, { interfaces, enums }: Declarations): Kind | undefined {
     if (node.getKind() === SyntaxKind.StringKeyword) return "String";
     if (node.getKind() === SyntaxKind.BooleanKeyword) return "Boolean";
     if (!Node.isTypeReference(node)) return undefined;
@@ -107,27 +145,79 @@ function kindOf(node: TypeNode, interfaces: Map<string, InterfaceDeclaration>): 
     if (name === "Record") return args.join(",") === "string,unknown" ? "Record" : undefined;
     if (args.length > 0) return undefined;
     if (ALIASES[name]) return ALIASES[name];
+    if (enums.has(name)) return { enum: name };
     return interfaces.has(name) ? { struct: name } : undefined;
+}
+
+/** The kind's own name: "Int", "FormatRef", "FetchOutcome", ... */
+function baseName(kind: Kind): string {
+    if (typeof kind === "string") return kind;
+    return "struct" in kind ? kind.struct : kind.enum;
 }
 
 /** The kind as the generated code names it ("Int", "FormatRef", "Chunk[]", ...). */
 function kindName(field: Field): string {
-    const base = typeof field.kind === "object" ? field.kind.struct : field.kind;
-    return field.list ? `${base}[]` : base;
+    return field.list ? `${baseName(field.kind)}[]` : baseName(field.kind);
 }
 
-function emit({ messages, structures }: { messages: Structure[]; structures: Structure[] }): string {
+function emit({ enums, messages, structures }: Contracts): string {
     const out: string[] = [
         "' GENERATED by tools/messages/generate-messages.ts (npm run generate) from tools/messages/contracts.ts. Do not edit.",
         `' ${NS}.newX(fields) builds a message; ${NS}.validate(msg) returns "" or "PATH: problem".`,
         `namespace ${NS}`,
         "",
     ];
+    for (const e of enums) out.push(...emitEnum(e), "");
+    for (const s of structures) out.push(...emitInterface(s), "");
     for (const m of messages) out.push(...emitConstructor(m), "");
     out.push(...emitDispatch(messages), "", ...HAND_HELPERS, "");
     for (const s of structures) out.push(...emitValidator(s), "");
-    out.push(...emitStructureDispatch(structures), "", ...KIND_HELPERS, "end namespace", "");
+    out.push(...emitStructureDispatch(structures), "", ...emitEnumValues(enums), "", ...KIND_HELPERS, "end namespace", "");
     return out.join("\n");
+}
+
+/** An enum member's name: the value itself, "" as `none`. */
+function memberName(value: string): string {
+    return value === "" ? "none" : value;
+}
+
+function emitEnum(e: EnumType): string[] {
+    return [
+        ...(e.doc === "" ? [] : [`    ' ${e.doc}`]),
+        `    enum ${e.name}`,
+        ...e.values.map((value) => `        ${memberName(value)} = "${value}"`),
+        `    end enum`,
+    ];
+}
+
+/** The BrighterScript type a field is declared with in the message's interface. */
+function fieldType(field: Field): string {
+    if (field.list) return "object";
+    const kind = field.kind;
+    if (typeof kind === "object") return "struct" in kind ? kind.struct : "string";
+    return { Int: "integer", Long: "dynamic", String: "string", Base64: "string", Boolean: "boolean", Record: "object" }[kind];
+}
+
+function emitInterface(s: Structure): string[] {
+    return [
+        ...docLines(s),
+        `    interface ${s.name}`,
+        ...(s.messageType === "" ? [] : [`        type as string`]),
+        ...s.fields.map((f) => `        ${f.name} as ${fieldType(f)}`),
+        `    end interface`,
+    ];
+}
+
+/** The values an enum accepts (validators check strings against them); invalid for other kinds. */
+function emitEnumValues(enums: EnumType[]): string[] {
+    const lines = [`    function enumValues(kind as string) as dynamic`];
+    enums.forEach((e, i) => {
+        lines.push(`        ${i === 0 ? "if" : "else if"} kind = "${e.name}"`);
+        lines.push(`            return [${e.values.map((value) => `"${value}"`).join(", ")}]`);
+    });
+    if (enums.length > 0) lines.push(`        end if`);
+    lines.push(`        return invalid`, `    end function`);
+    return lines;
 }
 
 function docLines(s: Structure): string[] {
@@ -137,7 +227,7 @@ function docLines(s: Structure): string[] {
 function emitConstructor(m: Structure): string[] {
     return [
         ...docLines(m),
-        `    function new${m.name}(fields as object) as object`,
+        `    function new${m.name}(fields as object) as ${NS}.${m.name}`,
         `        msg = { type: "${m.messageType}" }`,
         ...m.fields.map((f) => `        ${NS}.copyField(msg, fields, "${f.name}")`),
         `        return msg`,
@@ -252,7 +342,7 @@ const KIND_HELPERS = [
     `        return ${NS}.valueProblem(value, path + "." + key, kind)`,
     `    end function`,
     ``,
-    `    ' kind is Int, Long, String, Base64, Boolean, Record, an interface name, or any of those + "[]".`,
+    `    ' kind is Int, Long, String, Base64, Boolean, Record, an enum or interface name, or any of those + "[]".`,
     `    function valueProblem(value as dynamic, path as string, kind as string) as string`,
     `        if Right(kind, 2) = "[]"`,
     `            return ${NS}.listProblem(value, path, Left(kind, Len(kind) - 2))`,
@@ -264,6 +354,8 @@ const KIND_HELPERS = [
     `            ok = ${NS}.isLong(value)`,
     `        else if kind = "String" or kind = "Base64"`,
     `            ok = ${NS}.isString(value)`,
+    `        else if ${NS}.enumValues(kind) <> invalid`,
+    `            return ${NS}.enumProblem(value, path, kind)`,
     `        else if kind = "Boolean"`,
     `            ok = ${NS}.isBoolean(value)`,
     `        else if type(value) = "roAssociativeArray"`,
@@ -276,6 +368,19 @@ const KIND_HELPERS = [
     `            return ""`,
     `        end if`,
     `        return path + ": expected " + kind + ", got " + type(value)`,
+    `    end function`,
+    ``,
+    `    ' An enum field: one of its values (a string).`,
+    `    function enumProblem(value as dynamic, path as string, kind as string) as string`,
+    `        if not ${NS}.isString(value)`,
+    `            return path + ": expected " + kind + ", got " + type(value)`,
+    `        end if`,
+    `        for each allowed in ${NS}.enumValues(kind)`,
+    `            if value = allowed`,
+    `                return ""`,
+    `            end if`,
+    `        end for`,
+    `        return path + ": expected " + kind + ", got """ + value + """"`,
     `    end function`,
     ``,
     `    function listProblem(value as dynamic, path as string, kind as string) as string`,

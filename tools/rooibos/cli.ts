@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import type { BsConfig } from "brighterscript";
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname, relative } from "node:path";
 import { buildPackage } from "../build/bsc.ts";
 import { Simulator } from "../sim/simulator.ts";
 import { toJUnitXml } from "./junit.ts";
@@ -76,6 +76,15 @@ if (run.report) {
 }
 finishRooibos(run.report?.totals.passed ?? 0, failedCount(run.report, run.ok), run.reason);
 
+/**
+ * The files entry for `--specs`: a glob keeps its folders under `dest`; a single file (no glob
+ * characters) names its own destination, which bsc takes literally.
+ */
+function specFiles(specs: string, dest: string): { src: string; dest: string } {
+    if (/[*?[\]{}]/.test(specs)) return { src: specs, dest };
+    return { src: specs, dest: `${dest}/${relative("tests/spec", specs)}` };
+}
+
 /** bsc overrides for a partial or side-by-side build of the test package. */
 function testPackageOverrides(specs: string | undefined, out: string | undefined): BsConfig {
     const overrides: BsConfig = {};
@@ -85,7 +94,7 @@ function testPackageOverrides(specs: string | undefined, out: string | undefined
     }
     if (specs) {
         const config = JSON.parse(readFileSync("bsconfig.tests.json", "utf8")) as { files: Array<string | { src: string; dest: string }> };
-        overrides.files = config.files.map((entry) => (typeof entry === "object" && entry.src === "tests/spec/**/*" ? { src: specs, dest: entry.dest } : entry));
+        overrides.files = config.files.map((entry) => (typeof entry === "object" && entry.src === "tests/spec/**/*" ? specFiles(specs, entry.dest) : entry));
     }
     return overrides;
 }

@@ -1,5 +1,6 @@
-// The message generator: every contract message gets a constructor and a validator, and field
-// types outside the rules of contracts.ts are refused with an error naming the field.
+// The message generator: every contract message gets an interface, a constructor and a validator,
+// string-literal unions become enums, and field types outside the rules of contracts.ts are
+// refused with an error naming the field.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { emitMessages } from "../../../tools/messages/generate-messages.ts";
@@ -35,7 +36,8 @@ describe("generate-messages", () => {
         const text = emitMessages();
         assert.equal(MESSAGE_TYPES.length, 12);
         for (const name of MESSAGE_TYPES) {
-            const ctor = functionBody(text, `    function new${name}(fields as object) as object`);
+            const ctor = functionBody(text, `    function new${name}(fields as object) as Messages.${name}`);
+            assert.ok(text.includes(`    interface ${name}\n        type as string\n`), `${name}: no interface`);
             assert.match(ctor, /msg = \{ type: "[A-Z_]+" \}/, name);
             const literal = /type: "([A-Z_]+)"/.exec(ctor)![1]!;
             assert.ok(text.includes(`if kind = "${literal}"\n            return Messages.validate${name}(msg, "${literal}")`), `${name}: no dispatch on ${literal}`);
@@ -68,7 +70,9 @@ describe("generate-messages", () => {
         assert.ok(text.includes(`"extra", "Record")`));
         assert.ok(text.includes("function validateInner(msg as object, path as string) as string"));
         assert.ok(!text.includes("validateUnused"));
-        assert.ok(text.includes(`' A ping.\n    function newPing(fields as object) as object`));
+        assert.ok(text.includes(`' A ping.\n    function newPing(fields as object) as Messages.Ping`));
+        assert.ok(text.includes("    interface Ping\n        type as string\n        requestId as integer\n        note as string\n        items as object\n        extra as object\n    end interface"));
+        assert.ok(text.includes("    interface Inner\n        offset as integer\n    end interface"));
     });
 
     for (const [field, shown] of [
@@ -94,6 +98,16 @@ describe("generate-messages", () => {
     it("rejects a message whose type is not a string literal, or a MESSAGE_TYPES name without interface", () => {
         assert.throws(() => emitMessages(contract("").replace(`type: "PING";`, "type: string;")), /Ping\.type must be a string literal/);
         assert.throws(() => emitMessages(contract("").replace(`["Ping"]`, `["Ping", "Pong"]`)), /MESSAGE_TYPES lists Pong/);
+    });
+
+    it("turns a union of string literals into an enum the validator enforces", () => {
+        const source = contract("state: Phase;\n    states?: Phase[];").replace("export interface Inner", `/** Where it is. */\nexport type Phase = "" | "up" | "down";\nexport interface Inner`);
+        const text = emitMessages(source);
+        assert.ok(text.includes(`    ' Where it is.\n    enum Phase\n        none = ""\n        up = "up"\n        down = "down"\n    end enum`), text);
+        assert.ok(text.includes(`Messages.fieldProblem(msg, path, "state", "Phase")`));
+        assert.ok(text.includes(`Messages.optionalFieldProblem(msg, path, "states", "Phase[]")`));
+        assert.ok(text.includes(`        if kind = "Phase"\n            return ["", "up", "down"]`));
+        assert.ok(text.includes("        state as string\n"));
     });
 
     it("accepts the allowed kinds", () => {

@@ -64,7 +64,12 @@ sub handleEvent(event as dynamic)
     if msg.type = "FETCH_RESULT"
         m.results[msg.requestId.ToStr()] = true
     else if msg.type = "SEGMENT_READY"
-        m.announced[msg.requestId.ToStr()] = true
+        ' Waiting for "ready" means for the target: earlier segments may come in messages of their own.
+        for each segment in msg.segments
+            if segment.target = true
+                m.announced[msg.requestId.ToStr()] = true
+            end if
+        end for
     end if
 end sub
 
