@@ -6,13 +6,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ERRNO } from "./errno.ts";
+import { INTEREST, OPS, PROTOCOL, REPLY_HEADERS } from "./protocol.ts";
 import { BridgedSocket, type SocketState } from "./sockets.ts";
 import { Transfer, type TransferProgress, type TransferRequest } from "./transfers.ts";
 import { resolveDeviceRules, type DeviceRuleOverrides, type DeviceRuleSet } from "../sim/device-rules.ts";
 
-export const BRIDGE_PREFIX = "/bridge/";
+export const BRIDGE_PREFIX = PROTOCOL.paths.http;
 /** WebSocket path of the page relay (an upgrade on the static server, no extra port). */
-export const BRIDGE_WS_PATH = "/bridge/ws";
+export const BRIDGE_WS_PATH = PROTOCOL.paths.webSocket;
 
 /** How the workers reach the bridge: "auto" uses the shared-memory relay when the page has it. */
 export type BridgeTransport = "auto" | "xhr";
@@ -59,9 +60,6 @@ export interface BridgeCallCounts {
 /** How a test can make the bridge misbehave. */
 export type BridgeFault = "none" | "dead" | "stuck";
 
-const MASK_READABLE = 1;
-const MASK_WRITABLE = 2;
-const MASK_EXCEPTION = 4;
 const HOLD_MAX_MS = 50;
 const PULL_MAX_BYTES = 4 * 1024 * 1024;
 
@@ -246,40 +244,40 @@ export class Bridge {
     private async dispatch(op: string, q: URLSearchParams, body: Buffer): Promise<BridgeReply> {
         const id = Number(q.get("id") ?? 0);
         switch (op) {
-            case "hello":
+            case OPS.hello:
                 return json({
                     urlTransfer: this.options.urlTransfer,
                     requestTimeoutMs: this.options.requestTimeoutMs,
                     holdMaxMs: HOLD_MAX_MS,
                     sendBufferBytes: this.options.sendBufferBytes,
                 });
-            case "sock/new":
+            case OPS.socketNew:
                 return json({ id: this.newSocket().id });
-            case "sock/bind":
+            case OPS.socketBind:
                 return json(await this.bind(id, Number(q.get("port"))));
-            case "sock/listen":
+            case OPS.socketListen:
                 return json(await this.listen(id, Number(q.get("port")), Number(q.get("backlog") ?? 1)));
-            case "sock/accept":
+            case OPS.socketAccept:
                 return json(this.accept(id));
-            case "sock/connect":
+            case OPS.socketConnect:
                 return json(this.connect(id, q.get("host") ?? "", Number(q.get("port"))));
-            case "sock/send": {
+            case OPS.socketSend: {
                 const socket = this.socket(id);
                 if (!socket) return json({ n: -1, errno: ERRNO.EBADF });
                 return json({ ...socket.send(body), state: socket.state() });
             }
-            case "sock/recv":
+            case OPS.socketReceive:
                 return this.receive(id, Number(q.get("max") ?? 0));
-            case "sock/opt":
+            case OPS.socketOption:
                 return json(this.setOptions(id, q));
-            case "sock/close":
+            case OPS.socketClose:
                 this.closeSocket(id);
                 return json({ errno: ERRNO.OK });
-            case "poll":
+            case OPS.poll:
                 return this.poll(JSON.parse(body.toString("utf8") || "{}") as PollRequest, Number(q.get("hold") ?? 0));
-            case "xfer/start":
+            case OPS.transferStart:
                 return json({ id: this.startTransfer(body) });
-            case "xfer/cancel":
+            case OPS.transferCancel:
                 this.transfers.get(id)?.cancel();
                 this.transfers.delete(id);
                 return json({ ok: true });
@@ -369,9 +367,9 @@ export class Bridge {
             status: 200,
             headers: {
                 "Content-Type": "application/octet-stream",
-                "X-Bridge-Errno": String(errno),
+                [REPLY_HEADERS.errno]: String(errno),
                 // The state after this receive saves the worker a round trip for IsReadable/IsException.
-                "X-Bridge-State": socket ? JSON.stringify(socket.state()) : "null",
+                [REPLY_HEADERS.state]: socket ? JSON.stringify(socket.state()) : "null",
             },
             body: data,
         };
@@ -444,9 +442,9 @@ export class Bridge {
         for (const [id, mask] of request.s ?? []) {
             const state = this.socket(id)?.state();
             if (!state) return true;
-            if (mask & MASK_READABLE && state.readable) return true;
-            if (mask & MASK_WRITABLE && state.writable) return true;
-            if (mask & MASK_EXCEPTION && state.exception) return true;
+            if (mask & INTEREST.readable && state.readable) return true;
+            if (mask & INTEREST.writable && state.writable) return true;
+            if (mask & INTEREST.exception && state.exception) return true;
         }
         return (request.t ?? []).some((id) => this.transfers.get(id)?.hasNews() ?? true);
     }

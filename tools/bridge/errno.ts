@@ -1,21 +1,9 @@
 // Linux errno values: roStreamSocket.status() reports errno numbers, and the worker side
-// derives eOK/eSuccess/eWouldBlock/... from them (see ifSocketStatus).
-export const ERRNO = {
-    OK: 0,
-    EBADF: 9,
-    EAGAIN: 11, // == EWOULDBLOCK on Linux
-    EFAULT: 14,
-    EINVAL: 22,
-    EPIPE: 32,
-    EDESTADDRREQ: 89,
-    EADDRINUSE: 98,
-    ECONNRESET: 104,
-    ENOTCONN: 107,
-    ECONNREFUSED: 111,
-    EHOSTUNREACH: 113,
-    EALREADY: 114,
-    EINPROGRESS: 115,
-} as const;
+// derives eOK/eSuccess/eWouldBlock/... from them (see ifSocketStatus). The numbers live in the
+// protocol table both sides read (EAGAIN == EWOULDBLOCK on Linux).
+import { PROTOCOL } from "./protocol.ts";
+
+export const ERRNO = PROTOCOL.errno;
 
 const BY_CODE: Record<string, number> = {
     EADDRINUSE: ERRNO.EADDRINUSE,

@@ -71,7 +71,7 @@ export function umpVector(stream: Uint8Array, cuts: number[], mode: "b" | "f", l
     return { line: `U\t${hex(stream)}\t${cuts.join(",")}\t${mode}`, judge: exact(expected), label };
 }
 
-// ---- fixed vectors: Appendix A of sabr-protocol.md and the UMP varint table ----
+// ---- fixed vectors: Appendix A of docs/sabr-protocol.md and its UMP varint table (§3.2) ----
 
 const text = (s: string) => hex(Buffer.from(s, "utf8"));
 const A1_HEX =

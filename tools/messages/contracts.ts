@@ -26,7 +26,7 @@ export type Base64 = string;
 /** How a fetch ended. */
 export type FetchOutcome = "ok" | "failed" | "cancelled";
 
-/** Why a fetch failed, which decides what the session does next. */
+/** Why a fetch failed, which decides what the session does next (docs/sabr-protocol.md). */
 export type ErrorClass = "" | "transient" | "expired" | "forbidden" | "client" | "data" | "cancelled";
 
 // ---- shared structures ----

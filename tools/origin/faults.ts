@@ -1,5 +1,5 @@
 /**
- * Fault profiles of the local SABR origin (research §9.6) and their selection.
+ * Fault profiles of the local SABR origin (docs/sabr-protocol.md §9.3) and their selection.
  *
  * Spec syntax (CLI `--faults`, `POST /__faults {"faults": "..."}`):
  *

@@ -1,5 +1,5 @@
 /**
- * YouTube-style SABR DASH manifests (shape of roku-sabr-demo §7): SegmentBase
+ * YouTube-style SABR DASH manifests (shape: docs/sabr-protocol.md §8.1-8.2): SegmentBase
  * with indexRange + Initialization range, `sabr://` BaseURLs whose key is
  * `<itag>:<xtags>[:<scope>]`, and `urn:youtube:sabr` SupplementalProperty
  * payloads (standard base64 of JSON) at the MPD root and/or per Period.

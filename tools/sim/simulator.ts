@@ -4,7 +4,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { startStaticServer, type StaticServer } from "./static-server.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { attachBridge, BRIDGE_PAGE_SCRIPT, BRIDGE_WORKER_SCRIPTS } from "../bridge/attach.ts";
+import { attachBridge, bridgePageScript, BRIDGE_WORKER_SCRIPTS } from "../bridge/attach.ts";
 import type { Bridge, BridgeOptions } from "../bridge/bridge-server.ts";
 import { resolveDeviceRules, type DeviceRuleOverrides, type DeviceRuleSet } from "./device-rules.ts";
 
@@ -186,7 +186,7 @@ export class Simulator {
         }, { tmpVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024, cacheFSVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024 });
         // The bridge's fast transport: a shared-memory channel per engine worker, relayed to Node over
         // a WebSocket (docs/bridge.md). Without it the workers call the bridge with synchronous XHR.
-        if (this.bridge && this.bridge.options.transport !== "xhr") await page.addInitScript({ path: BRIDGE_PAGE_SCRIPT });
+        if (this.bridge && this.bridge.options.transport !== "xhr") await page.addInitScript({ content: bridgePageScript() });
 
         await page.goto(`${this.server.origin}/index.html`);
         await page.evaluate(`window.simRun(${JSON.stringify(zipRoute)}, "app.zip")`);

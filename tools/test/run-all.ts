@@ -54,7 +54,13 @@ function rooibosCounts(output: string): { passed: number; failed: number } | und
 const bin = (name: string) => `node_modules/.bin/${name}`;
 const steps: Step[] = [
     { name: "type-check (tsc)", command: [bin("tsc"), "-p", "tsconfig.json"] },
+    // The worker and page scripts (plain JS, `// @ts-check`) have their own settings.
+    { name: "type-check simulator worker scripts (tsc)", command: [bin("tsc"), "-p", "tools/sim/worker"] },
+    { name: "type-check bridge worker scripts (tsc)", command: [bin("tsc"), "-p", "tools/bridge/worker"] },
+    { name: "type-check bridge page script (tsc)", command: [bin("tsc"), "-p", "tools/bridge/worker/tsconfig.page.json"] },
     { name: "lint TypeScript (eslint)", command: [bin("eslint"), "."] },
+    { name: "format TypeScript (prettier --check)", command: [bin("prettier"), "--check", "."] },
+    { name: "format BrighterScript (bsfmt --check)", command: [bin("bsfmt"), "--check"] },
     { name: "lint BrightScript (bslint)", command: [bin("bslint"), "--project", "bsconfig.lint.json"] },
     { name: "Roku API check (documented calls, minimum OS)", command: [bin("tsx"), "tools/lint/roku-api-check.ts"] },
     { name: "build channel (bsc)", command: [bin("tsx"), "tools/build/cli.ts"] },

@@ -48,7 +48,7 @@ function followUp(c: RawClient, r: SabrAnswer, extra: Parameters<RawClient['body
   return c.body({ playerTimeMs: v ? v.end * 2000 : 0, selected: [c.video, c.audio], ranges, ...extra });
 }
 
-test('every §9.6 VOD fault has a documented profile', () => {
+test('every VOD fault of docs/sabr-protocol.md §9.3 has a documented profile', () => {
   const names = Object.keys(FAULTS);
   for (let i = 1; i <= 27; i++) if (i !== 25) ok(names.includes(`F${i}`), `F${i}`);
   for (const f of Object.values(FAULTS)) { ok(f.injection.length > 20); ok(f.expect.length > 10); }

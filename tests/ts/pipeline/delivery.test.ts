@@ -25,7 +25,7 @@ for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(","
             });
         }
 
-        it("made every SABR request the origin considers correct (§9.7)", () => {
+        it("made every SABR request the origin considers correct (docs/sabr-protocol.md §9.4)", () => {
             assert.deepEqual(failedAssertions(pipeline.origin), []);
         });
 
@@ -73,7 +73,7 @@ describe("delivery on a harsher device (no Slice, numeric payload, https origin)
 
     // Only lastModified here: the other request checks run in the deliveries above; on this slower
     // device, fetches overlap differently and the cookie chain is the scheduling work's subject.
-    it("sent lastModified exactly in every SABR request (§9.7)", () => {
+    it("sent lastModified exactly in every SABR request (docs/sabr-protocol.md §9.4)", () => {
         const checked = pipeline.origin.log().flatMap((entry) => entry.assertions.filter((a) => a.name === "lastModifiedExact" && a.ok !== null));
         assert.ok(checked.length >= 2, `lastModified was checked in ${checked.length} requests`);
         assert.deepEqual(checked.filter((a) => !a.ok).map((a) => a.detail), []);

@@ -1,5 +1,5 @@
-// Every fault profile of the local origin (research sabr-protocol.md §9.6) played through the
-// channel: the channel must end in the behaviour the research expects, and never serve a byte that
+// Every fault profile of the local origin (docs/sabr-protocol.md §9.3) played through the
+// channel: the channel must end in the behaviour that page expects, and never serve a byte that
 // differs from the source. One package and one simulator serve every run; each run is a fresh
 // channel (and so a fresh SABR session) with the fault active from its first request.
 import { describe, it, before, after } from "node:test";
@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import { buildChannel, launchChannel, type ChannelOptions } from "../../../tools/channel/launch.ts";
 import { Simulator } from "../../../tools/sim/simulator.ts";
-import { DashClient, type PlayReport } from "../support/dash-client.ts";
+import { DashClient, type PlayReport } from "../../../tools/dash-client/index.ts";
 import { AUDIO_ITAG, failedAssertions, posts } from "./pipeline-harness.ts";
 
 const TITLE = "sabrOrigin2";
@@ -20,7 +20,7 @@ interface FaultCase {
     outcome: Outcome;
     /** Extra checks on what the run left behind. */
     check?: (run: FaultRun) => void | Promise<void>;
-    /** §9.7 assertions this fault makes fail on purpose (not the client's doing). */
+    /** Origin assertions (docs/sabr-protocol.md §9.4) this fault makes fail on purpose (not the client's doing). */
     ignore?: string[];
 }
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import { launchChannel, type ChannelOptions, type RunningChannel } from "../../../tools/channel/launch.ts";
 import type { DeviceRuleOverrides } from "../../../tools/sim/device-rules.ts";
-import { DashClient, type PlayReport } from "../support/dash-client.ts";
+import { DashClient, type PlayReport } from "../../../tools/dash-client/index.ts";
 
 export const TITLE = "sabrOrigin1";
 export const AUDIO_ITAG = 140;
@@ -96,7 +96,7 @@ export async function assertDelivered(pipeline: PipelineUnderTest, report: PlayR
     }
 }
 
-/** The origin's §9.7 assertions that failed (log entries from `fromId` on), as "rn=…: name (detail)". */
+/** The origin's per-request assertions (docs/sabr-protocol.md §9.4) that failed (log entries from `fromId` on), as "rn=…: name (detail)". */
 export function failedAssertions(origin: OriginHandle, ignore: string[] = [], fromId = 0): string[] {
     return origin
         .log()

@@ -1,3 +1,4 @@
+// @ts-check
 // Makes the engine's tmp:/ and cachefs:/ volumes work as one file system shared by every engine
 // worker (plain JS, loaded with importScripts in every engine worker, before the bridge extension).
 //
@@ -49,8 +50,12 @@
 (function () {
     "use strict";
     const E = globalThis.brsEngine;
-    const log = (level, text) => postMessage(`${level},[bridge] ${text}`);
+    const log = (/** @type {string} */ level, /** @type {string} */ text) => postMessage(`${level},[bridge] ${text}`);
 
+    /** @typedef {{ sbSize: number, blockSize: number, Block: Zenfs.MetadataBlockClass }} Context */
+    /** @typedef {[number, number][]} Extents [start, end) pairs */
+
+    /** @param {number} poly */
     function crcTable(poly) {
         const table = new Uint32Array(256);
         for (let n = 0; n < 256; n++) {
@@ -61,9 +66,11 @@
         return table;
     }
     const CRC32C = crcTable(0x82f63b78);
+    /** @param {Uint8Array} bytes */
     function crc(bytes) {
         let c = 0xffffffff;
-        for (let i = 0; i < bytes.length; i++) c = (c >>> 8) ^ CRC32C[(c ^ bytes[i]) & 0xff];
+        // Indexes are in range: the casts drop noUncheckedIndexedAccess's undefined.
+        for (let i = 0; i < bytes.length; i++) c = (c >>> 8) ^ /** @type {number} */ (CRC32C[(c ^ /** @type {number} */ (bytes[i])) & 0xff]);
         return (c ^ 0xffffffff) >>> 0;
     }
 
@@ -74,13 +81,18 @@
      * The zenfs mount table (mount point -> file system), caught while zenfs resolves a path: zenfs
      * exposes none here, and creating a probe file to reach the store through a file handle would
      * itself race with the other workers before the fix is in.
+     * @param {Zenfs.Fs} zfs
+     * @param {string} path
+     * @returns {Map<string, Zenfs.StoreFS> | undefined}
      */
     function mountTable(zfs, path) {
         const proto = Map.prototype;
         const iterate = proto[Symbol.iterator];
+        /** @type {Map<string, Zenfs.StoreFS> | undefined} */
         let table;
         proto[Symbol.iterator] = function () {
-            if (!table && this.has(VOLUMES[0])) table = this;
+            // eslint-disable-next-line @typescript-eslint/no-this-alias -- the Map being iterated is the one wanted
+            if (!table && this.has(VOLUMES[0])) table = /** @type {Map<string, Zenfs.StoreFS>} */ (this);
             return iterate.call(this);
         };
         try {
@@ -91,15 +103,24 @@
         return table;
     }
 
-    /** The StoreFS objects of tmp:/ and cachefs:/ (empty while tmp:/ is not mounted). */
+    /**
+     * The StoreFS objects of tmp:/ and cachefs:/ (empty while tmp:/ is not mounted).
+     * @param {BrsEngine.FileSystem} device
+     * @returns {(Zenfs.StoreFS & { store: Zenfs.Store })[]}
+     */
     function sharedFileSystems(device) {
-        const zfs = device.getFS("tmp:/");
+        const zfs = /** @type {Zenfs.Fs | undefined} */ (device.getFS("tmp:/"));
         const table = zfs && typeof zfs.existsSync === "function" ? mountTable(zfs, device.getPath("tmp:/")) : undefined;
         if (!table) return [];
-        return VOLUMES.map((volume) => table.get(volume)).filter((fs) => fs && fs.store);
+        return /** @type {(Zenfs.StoreFS & { store: Zenfs.Store })[]} */ (VOLUMES.map((volume) => table.get(volume)).filter((fs) => fs && fs.store));
     }
 
-    /** The object on `fs`'s prototype chain that defines `name`. */
+    /**
+     * The object on `fs`'s prototype chain that defines `name`.
+     * @param {object} fs
+     * @param {string} name
+     * @returns {Zenfs.StoreFSProto | undefined}
+     */
     function owner(fs, name) {
         for (let proto = Object.getPrototypeOf(fs); proto; proto = Object.getPrototypeOf(proto)) {
             if (Object.prototype.hasOwnProperty.call(proto, name)) return proto;
@@ -110,26 +131,34 @@
     const STOREFS_METHODS = ["allocNew", "commitNewSync", "removeSync", "renameSync", "rmdirSync", "linkSync",
         "touchSync", "writeSync", "readSync", "readdirSync", "statSync", "_findInodeSync", "transaction"];
 
+    /**
+     * Installs the fix: "" when installed (now or before), a problem when this zenfs is not the
+     * expected one, undefined while tmp:/ is not mounted.
+     * @returns {string | undefined}
+     */
     function install() {
         const device = E && E.BrsDevice && E.BrsDevice.fileSystem;
         if (!device) return undefined;
         const systems = sharedFileSystems(device);
-        if (systems.length === 0) return undefined; // not mounted yet
-        const store = systems[0].store;
+        const first = systems[0];
+        if (!first) return undefined; // not mounted yet
+        const store = first.store;
+        /** @type {Zenfs.Store} */
         const proto = Object.getPrototypeOf(store);
         if (!proto || store.name !== "sbfs" || !store.superblock || !store._u8 || !(store.buffer instanceof SharedArrayBuffer)) {
             return "tmp:/ is not a zenfs SingleBuffer store on a SharedArrayBuffer";
         }
         if (proto.__bridgeShared) return "";
         const sb = store.superblock;
-        const Block = sb.metadata.constructor;
+        const Block = /** @type {Zenfs.MetadataBlockClass} */ (sb.metadata.constructor);
         if (typeof Block.lockIndex !== "number" || typeof Block.prototype.waitUnlocked !== "function") return "unknown metadata block layout";
         const blockSize = Number(sb.metadata_block_size);
         const oldest = oldestBlock(sb.metadata);
+        /** @type {Context} */
         const ctx = { sbSize: oldest.byteOffset - sb.byteOffset, blockSize, Block };
-        const fsProto = owner(systems[0], "allocNew");
+        const fsProto = owner(first, "allocNew");
         const missing = STOREFS_METHODS.filter((name) => !fsProto || typeof fsProto[name] !== "function");
-        if (missing.length > 0) return `unknown StoreFS (no ${missing.join(", ")})`;
+        if (!fsProto || missing.length > 0) return `unknown StoreFS (no ${missing.join(", ")})`;
         if (typeof Object.getPrototypeOf(device).renameSync !== "function") return "unknown engine file system";
         // Self-test, under the lock (other workers write meanwhile): the checksums must come out as
         // zenfs computed them, or the format differs.
@@ -149,12 +178,17 @@
         return "";
     }
 
+    /** @param {Zenfs.MetadataBlock} block */
     function oldestBlock(block) {
         let b = block;
         while (b.previous) b = b.previous;
         return b;
     }
 
+    /**
+     * @param {Zenfs.MetadataBlock} block
+     * @param {number} blockSize
+     */
     function blockChecksum(block, blockSize) {
         return crc(new Uint8Array(block.buffer, block.byteOffset + 4, blockSize - 8));
     }
@@ -162,15 +196,21 @@
     // ---- the volume lock ------------------------------------------------------------------------
 
     /** Per worker: how deep this worker holds each lock word, by buffer and byte offset. */
+    /** @type {WeakMap<ArrayBufferLike, Map<number, number>>} */
     const depths = new WeakMap();
 
+    /** @param {ArrayBufferLike} buffer */
     function depthsOf(buffer) {
         let map = depths.get(buffer);
         if (!map) depths.set(buffer, (map = new Map()));
         return map;
     }
 
-    /** The volume's lock word: the lock field of its oldest metadata block (never moves). */
+    /**
+     * The volume's lock word: the lock field of its oldest metadata block (never moves).
+     * @param {Zenfs.Store} store
+     * @param {Context} ctx
+     */
     function lockOf(store, ctx) {
         if (!store.__bridgeLock) {
             const oldest = oldestBlock(store.superblock.metadata);
@@ -185,6 +225,8 @@
      * deeper when this worker already holds it. Every release notifies, so a holder that has not
      * released for LOCK_STALE_MS is taken for dead (a Task worker terminated by STOP in the middle
      * of an operation); the lock is then taken over (1 -> 2, once) with a warning.
+     * @param {Zenfs.Store} store
+     * @param {Context} ctx
      */
     function acquire(store, ctx) {
         const lock = lockOf(store, ctx);
@@ -208,8 +250,9 @@
         return lock;
     }
 
+    /** @param {Zenfs.Lock} lock held by this worker */
     function release(lock) {
-        const depth = lock.depths.get(lock.offset) - 1;
+        const depth = /** @type {number} */ (lock.depths.get(lock.offset)) - 1;
         lock.depths.set(lock.offset, depth);
         if (depth === 0) {
             Atomics.store(lock.word, 0, 0);
@@ -217,6 +260,12 @@
         }
     }
 
+    /**
+     * @template T
+     * @param {Zenfs.Store} store
+     * @param {Context} ctx
+     * @param {() => T} fn
+     */
     function withLock(store, ctx, fn) {
         const lock = acquire(store, ctx);
         try {
@@ -226,7 +275,10 @@
         }
     }
 
-    /** zenfs waits on a block's lock word before reading it: not for a lock this worker holds. */
+    /**
+     * zenfs waits on a block's lock word before reading it: not for a lock this worker holds.
+     * @param {Zenfs.MetadataBlockClass} Block
+     */
     function patchBlock(Block) {
         const index = Block.lockIndex;
         Block.prototype.waitUnlocked = function () {
@@ -238,25 +290,40 @@
         };
     }
 
+    /**
+     * @param {string} message
+     * @param {string} [code]
+     */
     function enospc(message, code = "ENOSPC") {
-        const error = new Error(`${code}: ${message}`);
+        const error = /** @type {Error & { code?: string, errno?: number }} */ (new Error(`${code}: ${message}`));
         error.code = code;
         error.errno = code === "ENOSPC" ? 28 : 16;
         return error;
     }
 
-    /** Another worker may have added a metadata block: follow the superblock to the newest one. */
+    /**
+     * Another worker may have added a metadata block: follow the superblock to the newest one.
+     * @param {Zenfs.SuperBlock} sb
+     * @param {Zenfs.MetadataBlockClass} Block
+     */
     function refreshMetadata(sb, Block) {
         const current = Number(sb.metadata_offset);
         if (sb.metadata.byteOffset !== current) sb.metadata = new Block(sb.buffer, current);
     }
 
-    /** [start, end) of everything in use, sorted, without `skip` (the value being rewritten). */
+    /**
+     * [start, end) of everything in use, sorted, without `skip` (the value being rewritten).
+     * @param {Zenfs.SuperBlock} sb
+     * @param {Context} ctx
+     * @param {Zenfs.MetadataEntry} [skip]
+     */
     function extents(sb, ctx, skip) {
+        /** @type {Extents} */
         const list = [[sb.byteOffset, sb.byteOffset + ctx.sbSize]];
-        for (let block = sb.metadata; block; block = block.previous) {
+        for (let block = /** @type {Zenfs.MetadataBlock | undefined} */ (sb.metadata); block; block = block.previous) {
             list.push([block.byteOffset, block.byteOffset + ctx.blockSize]);
             for (const entry of block.items) {
+                // eslint-disable-next-line eqeqeq -- ids are numbers in this zenfs; == still holds if one is a bigint
                 if (!entry.offset || entry.size === 0 || (skip && entry.offset === skip.offset && entry.id == skip.id)) continue;
                 list.push([entry.offset, entry.offset + entry.size]);
             }
@@ -264,13 +331,23 @@
         return list.sort((a, b) => a[0] - b[0]);
     }
 
-    /** The largest values in use, for the ENOSPC message. */
+    /**
+     * The largest values in use, for the ENOSPC message.
+     * @param {Extents} list
+     */
     function describe(list) {
         const inUse = list.reduce((sum, [s, e]) => sum + e - s, 0);
         const big = list.map(([s, e]) => e - s).sort((a, b) => b - a).slice(0, 4);
         return `, ${inUse} in use, largest ${big.join(", ")}`;
     }
 
+    /**
+     * Whether [start, start + length) is inside `limit` and overlaps nothing in `list`.
+     * @param {Extents} list
+     * @param {number} start
+     * @param {number} length
+     * @param {number} limit
+     */
     function isFree(list, start, length, limit) {
         if (start + length > limit) return false;
         for (const [s, e] of list) {
@@ -284,12 +361,16 @@
      * A free gap of at least `length` bytes (8-byte aligned), up to the end of the volume:
      * "best" = the smallest that fits (new values: keeps big gaps whole), "largest" = the biggest
      * (a value that grows moves where it can keep growing in place). -1 when none fits.
+     * @param {Extents} list
+     * @param {number} length
+     * @param {number} total
+     * @param {"best" | "largest"} mode
      */
     function findGap(list, length, total, mode) {
         let best = -1;
         let bestSize = mode === "best" ? Infinity : -1;
         let at = 0;
-        const consider = (end) => {
+        const consider = (/** @type {number} */ end) => {
             const start = Math.ceil(at / 8) * 8;
             const size = end - start;
             if (size >= length && (mode === "best" ? size < bestSize : size > bestSize)) {
@@ -305,28 +386,53 @@
         return best;
     }
 
-    /** used_bytes = the end of the last value (zenfs's own bump allocations start there). */
+    /**
+     * used_bytes = the end of the last value (zenfs's own bump allocations start there).
+     * @param {Zenfs.SuperBlock} sb
+     * @param {Extents} list
+     * @param {number} end
+     */
     function setUsed(sb, list, end) {
         let last = end;
         for (const [, e] of list) last = Math.max(last, e);
         sb.used_bytes = BigInt(last);
     }
 
+    /**
+     * Stores the checksums of a changed block and of the superblock.
+     * @param {Zenfs.SuperBlock} sb
+     * @param {Zenfs.MetadataBlock} block
+     * @param {Context} ctx
+     */
     function seal(sb, block, ctx) {
         block.timestamp = BigInt(Date.now());
         block.checksum = blockChecksum(block, ctx.blockSize);
         sb.checksum = crc(new Uint8Array(sb.buffer, sb.byteOffset + 4, ctx.sbSize - 4));
     }
 
+    /**
+     * The live entry of `id` and its block, or {} when there is none.
+     * @param {Zenfs.SuperBlock} sb
+     * @param {number} id
+     * @returns {{ entry?: Zenfs.MetadataEntry, block?: Zenfs.MetadataBlock }}
+     */
     function findEntry(sb, id) {
-        for (let block = sb.metadata; block; block = block.previous) {
+        for (let block = /** @type {Zenfs.MetadataBlock | undefined} */ (sb.metadata); block; block = block.previous) {
             for (const entry of block.items) {
+                // eslint-disable-next-line eqeqeq -- as in extents()
                 if (entry.offset && entry.id == id) return { entry, block };
             }
         }
         return {};
     }
 
+    /**
+     * The store's `set`: writes `data` as the value of `id`, in place when it fits.
+     * @param {Zenfs.Store} store
+     * @param {number} id
+     * @param {Uint8Array} data
+     * @param {Context} ctx
+     */
     function allocateAndSet(store, id, data, ctx) {
         const sb = store.superblock;
         const lock = acquire(store, ctx);
@@ -339,7 +445,7 @@
                 store._u8.set(data, found.offset);
                 if (length !== found.size) {
                     found.size = length;
-                    seal(sb, foundBlock, ctx);
+                    seal(sb, /** @type {Zenfs.MetadataBlock} */ (foundBlock), ctx);
                 }
                 return;
             }
@@ -352,7 +458,7 @@
                 found.offset = offset;
                 found.size = length;
                 setUsed(sb, list, offset + length);
-                seal(sb, foundBlock, ctx);
+                seal(sb, /** @type {Zenfs.MetadataBlock} */ (foundBlock), ctx);
                 return;
             }
             let block = sb.metadata;
@@ -363,7 +469,7 @@
                 sb.used_bytes = BigInt(Math.ceil(Number(sb.used_bytes) / 8) * 8);
                 if (Number(sb.used_bytes) + ctx.blockSize + 8 > total) throw enospc("sbfs: no room for a new metadata block");
                 block = sb.rotateMetadata();
-                entry = block.items[0];
+                entry = /** @type {Zenfs.MetadataEntry} */ (block.items[0]);
             }
             const list = extents(sb, ctx);
             const offset = length === 0 ? Number(sb.used_bytes) : findGap(list, length, total, "best");
@@ -381,6 +487,10 @@
 
     // ---- the store: every access under the volume lock ----------------------------------------
 
+    /**
+     * @param {Zenfs.Store} proto the store's prototype
+     * @param {Context} ctx
+     */
     function patchStore(proto, ctx) {
         const { get, keys } = proto;
         proto.set = function (id, data) {
@@ -407,7 +517,7 @@
                 entry.offset = 0;
                 entry.size = 0;
                 entry.id = 0;
-                seal(sb, block, ctx);
+                seal(sb, /** @type {Zenfs.MetadataBlock} */ (block), ctx);
             });
         };
     }
@@ -416,7 +526,11 @@
 
     const MAX_ID = 0xffffffff;
 
-    /** The store of `fs` when it is a shared volume (then with the attributes the fix needs). */
+    /**
+     * The store of `fs` when it is a shared volume (then with the attributes the fix needs).
+     * @param {Zenfs.StoreFS} fs
+     * @param {Zenfs.Store} storeProto
+     */
     function sharedStore(fs, storeProto) {
         const store = fs.store;
         if (!store || Object.getPrototypeOf(store) !== storeProto) return undefined;
@@ -428,13 +542,17 @@
         return store;
     }
 
-    /** The next even id above every id in the store (inode = id, data = id + 1), or a free pair. */
+    /**
+     * The next even id above every id in the store (inode = id, data = id + 1), or a free pair.
+     * @param {Zenfs.Store} store
+     * @param {Context} ctx
+     */
     function newId(store, ctx) {
         const sb = store.superblock;
         refreshMetadata(sb, ctx.Block);
         const used = new Set();
         let max = 0;
-        for (let block = sb.metadata; block; block = block.previous) {
+        for (let block = /** @type {Zenfs.MetadataBlock | undefined} */ (sb.metadata); block; block = block.previous) {
             for (const entry of block.items) {
                 if (!entry.offset) continue;
                 const id = Number(entry.id);
@@ -448,7 +566,11 @@
         throw enospc("sbfs: no inode ids left");
     }
 
-    /** The ino at `path`, read from the store (zenfs's rename compares it with its table). */
+    /**
+     * The ino at `path`, read from the store (zenfs's rename compares it with its table).
+     * @param {Zenfs.StoreFS} fs
+     * @param {string} path
+     */
     function inoAt(fs, path) {
         try {
             return fs._findInodeSync(fs.transaction(), path).ino;
@@ -464,20 +586,28 @@
         stat: "statSync", exists: "existsSync", createFile: "createFileSync", mkdir: "mkdirSync", unlink: "unlinkSync" };
     const TABLES = ["_add", "_remove", "_move"];
 
+    /**
+     * Wraps StoreFS's methods (every StoreFS of every volume shares them; only the shared volumes'
+     * ones change behaviour).
+     * @param {Zenfs.StoreFSProto} fsProto
+     * @param {Zenfs.Store} storeProto
+     * @param {Context} ctx
+     */
     function patchStoreFS(fsProto, storeProto, ctx) {
         for (const name of LOCKED) {
-            const original = fsProto[name];
+            const original = /** @type {Zenfs.Method} */ (fsProto[name]); // install() checked they exist
             fsProto[name] = function (...args) {
                 const store = sharedStore(this, storeProto);
                 if (!store) return original.apply(this, args);
                 return withLock(store, ctx, () => {
                     if (name !== "renameSync") return original.apply(this, args);
-                    const ino = inoAt(this, args[0]);
-                    if (ino !== undefined) this._ids.set(args[0], ino);
+                    const path = /** @type {string} */ (args[0]);
+                    const ino = inoAt(this, path);
+                    if (ino !== undefined) this._ids.set(path, ino);
                     try {
                         return original.apply(this, args);
                     } finally {
-                        this._ids.delete(args[0]);
+                        this._ids.delete(path);
                     }
                 });
             };
@@ -488,10 +618,10 @@
             if (typeof original !== "function") continue;
             fsProto[name] = async function (...args) {
                 if (!sharedStore(this, storeProto)) return original.apply(this, args);
-                return this[sync](...args);
+                return /** @type {Zenfs.Method} */ (this[sync]).apply(this, args);
             };
         }
-        const allocNew = fsProto.allocNew;
+        const allocNew = /** @type {Zenfs.Method} */ (fsProto.allocNew);
         fsProto.allocNew = function (path) {
             const store = sharedStore(this, storeProto);
             if (!store) return allocNew.call(this, path);
@@ -509,13 +639,16 @@
 
     // ---- the engine: Rename/MoveFile of a file is one zenfs rename -----------------------------
 
+    /** @param {string} path */
     function volumeOf(path) {
         const match = /^\s*(tmp|cachefs):/i.exec(path);
-        return match ? match[1].toLowerCase() : "";
+        return match ? /** @type {string} */ (match[1]).toLowerCase() : "";
     }
 
+    /** @param {BrsEngine.FileSystem} deviceProto the engine FileSystem's prototype */
     function patchDevice(deviceProto) {
         const renameSync = deviceProto.renameSync;
+        /** @this {BrsEngine.FileSystem} */
         deviceProto.renameSync = function (from, to) {
             const volume = volumeOf(from);
             if (volume && volume === volumeOf(to)) {
@@ -547,7 +680,8 @@
                 state = "installed";
                 log("debug", "tmp:/ and cachefs:/ made safe to share");
             }
-        } catch (error) {
+        } catch (caught) {
+            const error = /** @type {{ code?: string, message?: string } | undefined} */ (caught);
             if (error && error.code === "ENOENT") return false; // not mounted yet
             state = "failed";
             log("warning", `tmp:/ and cachefs:/ not made safe to share (${error && error.message})`);
