@@ -9,7 +9,7 @@
 // - the longest time the server loop went without servicing its port.
 // Mode: PIPELINE_MODES=inline runs the same figures with fetches inline on the server thread.
 import http from "node:http";
-import { parseSidx } from "../ts/support/dash-client.ts";
+import { parseSidx } from "../../tools/dash-client/index.ts";
 import { TITLE, posts, startPipeline } from "../ts/pipeline/pipeline-harness.ts";
 
 const workers = (process.env.PIPELINE_MODES ?? "workers").split(",")[0] === "workers";

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { parseSidx, type SidxReference } from "../support/dash-client.ts";
+import { parseSidx, type SidxReference } from "../../../tools/dash-client/index.ts";
 import { assertDelivered, posts, startPipeline, type PipelineUnderTest } from "./pipeline-harness.ts";
 
 const VIDEO_KEY = "160::root";

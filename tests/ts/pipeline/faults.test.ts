@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import { buildChannel, launchChannel, type ChannelOptions } from "../../../tools/channel/launch.ts";
 import { Simulator } from "../../../tools/sim/simulator.ts";
-import { DashClient, type PlayReport } from "../support/dash-client.ts";
+import { DashClient, type PlayReport } from "../../../tools/dash-client/index.ts";
 import { AUDIO_ITAG, failedAssertions, posts } from "./pipeline-harness.ts";
 
 const TITLE = "sabrOrigin2";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import { launchChannel, type ChannelOptions, type RunningChannel } from "../../../tools/channel/launch.ts";
 import type { DeviceRuleOverrides } from "../../../tools/sim/device-rules.ts";
-import { DashClient, type PlayReport } from "../support/dash-client.ts";
+import { DashClient, type PlayReport } from "../../../tools/dash-client/index.ts";
 
 export const TITLE = "sabrOrigin1";
 export const AUDIO_ITAG = 140;

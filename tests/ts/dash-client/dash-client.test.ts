@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import type { FormatModel } from "../../../tools/origin/media-model.ts";
-import { DashClient, parseMpd, parseSidx, parseIsoDurationMs, type PlayOptions, type PlayReport, type RangeStyle, type RequestRecord } from "./dash-client.ts";
+import { DashClient, parseMpd, parseSidx, parseIsoDurationMs, type PlayOptions, type PlayReport, type RangeStyle, type RequestRecord } from "../../../tools/dash-client/index.ts";
 
 /** assert.ok with a message always (without one, Node re-parses the transpiled source, which is slow). */
 function ok(value: unknown, message: string): asserts value {

@@ -1,0 +1,2 @@
+// The two tracks a player fetches side by side.
+export type Track = "video" | "audio";
