@@ -71,8 +71,7 @@ writeFileSync(
 const build = await buildPackage("bsconfig.json", {
     files: [
         "manifest",
-        { src: "src/protobuf/**/*", dest: "source/protobuf" },
-        { src: "src/ump/**/*", dest: "source/ump" },
+        { src: "src/shared/**/*", dest: "source/shared" },
         { src: "tests/interop/channel/source/generated/**/*", dest: "source/generated" },
         { src: "tests/bench/codecs-channel/source/**/*", dest: "source/bench" },
         { src: `${DIR}/**/*`, dest: "bench" },

@@ -43,8 +43,7 @@ export async function buildInteropPackage(vectors: Vector[], name = "interop"): 
     const build = await buildPackage("bsconfig.json", {
         files: [
             "manifest",
-            { src: "src/protobuf/**/*", dest: "source/protobuf" },
-            { src: "src/ump/**/*", dest: "source/ump" },
+            { src: "src/shared/**/*", dest: "source/shared" },
             { src: "tests/interop/channel/source/**/*", dest: "source/interop" },
             { src: `${dir}/**/*`, dest: "interop" },
         ],

@@ -1,6 +1,6 @@
 // The messages the channel's tasks exchange: the one source of truth. `npm run generate` turns
 // every interface below into BrighterScript constructors and validators
-// (src/messages/generated/Messages.bs); the tests import these types directly.
+// (src/shared/messages/generated/Messages.bs); the tests import these types directly.
 //
 // Rules the generator relies on (keep them when editing):
 // - Every message interface has a literal `type` and is listed in MESSAGE_TYPES.

@@ -1,8 +1,8 @@
 // Emits the task message enums, interfaces, constructors and validators
-// (src/messages/generated/Messages.bs) from contracts.ts, following the rules in its header comment.
+// (src/shared/messages/generated/Messages.bs) from contracts.ts, following the rules in its header comment.
 import { Node, Project, SyntaxKind, type InterfaceDeclaration, type SourceFile, type TypeNode } from "ts-morph";
 
-export const MESSAGES_FILE = "src/messages/generated/Messages.bs";
+export const MESSAGES_FILE = "src/shared/messages/generated/Messages.bs";
 export const CONTRACTS_FILE = "tools/messages/contracts.ts";
 const NS = "Messages";
 

@@ -19,7 +19,7 @@ Options:
   --zip <path>      run this test package instead of building one
   --timeout <s>     give up after this many seconds (default 300)
   --junit <path>    where to write JUnit XML (default out/junit/rooibos.xml)
-  --specs <glob>    build only these specs (e.g. "tests/spec/cache/**/*"; default every spec)
+  --specs <glob>    build only these specs (e.g. "tests/spec/cacheWriter/**/*"; default every spec)
   --out <dir>       build into this folder instead of out/ (lets two runs build side by side)
   --verbose         stream the whole console, not only the report
   -h, --help        show this help

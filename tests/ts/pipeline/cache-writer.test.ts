@@ -240,7 +240,7 @@ describe("sabrCacheWriterTask in the simulator", () => {
     });
 
     it("refuses to delete a released spool outside spoolDir", () => {
-        // Deleting both names of a spool inside spoolDir is covered by tests/spec/cache.
+        // Deleting both names of a spool inside spoolDir is covered by tests/spec/cacheWriter.
         assert.equal(summary.messageErrors.length, 2);
         assert.equal(summary.messageErrors[1]!.receivedType, "FILE_RELEASE");
         assert.match(summary.messageErrors[1]!.error, /not inside tmp:\/cw\/spool/);
