@@ -3,7 +3,8 @@
 // (src/shared/messages/generated/Messages.bs); the tests import these types directly.
 //
 // Rules the generator relies on (keep them when editing):
-// - Every message interface has a literal `type` and is listed in MESSAGE_TYPES.
+// - Every message interface has a literal `type` and is listed in MESSAGE_TYPES; the types together
+//   become the enum Messages.MessageType (so no alias here may be named MessageType).
 // - Field types are the aliases below, an enum (a type alias of string literals), `string`,
 //   `boolean`, another interface of this file, an array of one of those (`T[]`), or
 //   `Record<string, unknown>` (any associative array).

@@ -32,6 +32,8 @@ interface Structure {
 }
 
 const ALIASES: Record<string, Kind> = { Int: "Int", Long: "Long", Base64: "Base64" };
+/** The enum of every message's `type`, generated from the messages themselves. */
+const MESSAGE_TYPE_ENUM = "MessageType";
 const RULES = "Int, Long, Base64, string, boolean, an enum or interface of contracts.ts, T[] of one of those, or Record<string, unknown>";
 
 /** Contract declarations the field types may name. */
@@ -58,6 +60,9 @@ function readContracts(file: SourceFile): Contracts {
     const interfaces = new Map(file.getInterfaces().map((i) => [i.getName(), i]));
     const enums = new Map(readEnums(file).map((e) => [e.name, e]));
     const declarations: Declarations = { interfaces, enums };
+    if (enums.has(MESSAGE_TYPE_ENUM) || interfaces.has(MESSAGE_TYPE_ENUM)) {
+        throw new Error(`contracts.ts: ${MESSAGE_TYPE_ENUM} is the generated enum of message types; use another name`);
+    }
     for (const name of names) {
         if (!interfaces.has(name)) throw new Error(`contracts.ts: MESSAGE_TYPES lists ${name}, which is not an interface of the file`);
     }
@@ -168,6 +173,7 @@ function emit({ enums, messages, structures }: Contracts): string {
         "",
     ];
     for (const e of enums) out.push(...emitEnum(e), "");
+    out.push(...emitMessageTypes(messages), "");
     for (const s of structures) out.push(...emitInterface(s), "");
     for (const m of messages) out.push(...emitConstructor(m), "");
     out.push(...emitDispatch(messages), "", ...HAND_HELPERS, "");
@@ -186,6 +192,16 @@ function emitEnum(e: EnumType): string[] {
         ...(e.doc === "" ? [] : [`    ' ${e.doc}`]),
         `    enum ${e.name}`,
         ...e.values.map((value) => `        ${memberName(value)} = "${value}"`),
+        `    end enum`,
+    ];
+}
+
+/** Every message's literal `type` as one enum (Messages.MessageType.FETCH_RESULT), for receivers that dispatch on it. */
+function emitMessageTypes(messages: Structure[]): string[] {
+    return [
+        `    ' The \`type\` of each message.`,
+        `    enum ${MESSAGE_TYPE_ENUM}`,
+        ...messages.map((m) => `        ${m.messageType} = "${m.messageType}"`),
         `    end enum`,
     ];
 }

@@ -110,6 +110,13 @@ describe("generate-messages", () => {
         assert.ok(text.includes("        state as string\n"));
     });
 
+    it("emits every message's type as the MessageType enum, and refuses a contract declaring that name", () => {
+        const text = emitMessages(contract("").replace(`["Ping"]`, `["Ping", "Pong"]`) + `export interface Pong { type: "PONG"; }\n`);
+        assert.ok(text.includes(`    enum MessageType\n        PING = "PING"\n        PONG = "PONG"\n    end enum`), text);
+        assert.ok(!text.includes(`kind = "MessageType"`), "message types are not a field enum");
+        assert.throws(() => emitMessages(contract("").replace("export interface Inner", `export type MessageType = "a";\nexport interface Inner`)), /MessageType is the generated enum/);
+    });
+
     it("accepts the allowed kinds", () => {
         const text = emitMessages(contract("a: Long;\n    b: Base64;\n    c: boolean;\n    d: string[];\n    e: Inner;"));
         for (const expected of [`"a", "Long"`, `"b", "Base64"`, `"c", "Boolean"`, `"d", "String[]"`, `"e", "Inner"`]) {
