@@ -69,7 +69,7 @@ export async function buildChannel(options: ChannelOptions): Promise<string> {
         )
     );
     const build = await buildPackage("bsconfig.json", {
-        files: ["manifest", { src: "src/**/*", dest: "source" }, "components/**/*", "images/**/*", { src: channelJson, dest: "config/channel.json" }],
+        files: ["manifest", { src: "src/**/*", dest: "source" }, "!src/**/*.md", "components/**/*", "images/**/*", { src: channelJson, dest: "config/channel.json" }],
         stagingDir: `${options.outDir}/staging`,
         outFile: `${options.outDir}/channel.zip`,
     });

@@ -63,6 +63,7 @@ const steps: Step[] = [
     { name: "format BrighterScript (bsfmt --check)", command: [bin("bsfmt"), "--check"] },
     { name: "lint BrightScript (bslint)", command: [bin("bslint"), "--project", "bsconfig.lint.json"] },
     { name: "Roku API check (documented calls, minimum OS)", command: [bin("tsx"), "tools/lint/roku-api-check.ts"] },
+    { name: "doc reference check (docs/*.md § sections, links)", command: [bin("tsx"), "tools/lint/doc-refs.ts"] },
     { name: "build channel (bsc)", command: [bin("tsx"), "tools/build/cli.ts"] },
     ...findFiles("tests/ts", ".test.ts").map(typeScriptStep),
     { name: "Rooibos suites in the simulator", command: [bin("tsx"), "tools/rooibos/cli.ts"], counts: rooibosCounts },
