@@ -19,7 +19,8 @@ Options:
   --zip <path>      run this test package instead of building one
   --timeout <s>     give up after this many seconds (default 300)
   --junit <path>    where to write JUnit XML (default out/junit/rooibos.xml)
-  --specs <glob>    build only these specs (e.g. "tests/spec/cacheWriter/**/*"; default every spec)
+  --specs <glob>    build only these specs (a glob such as "tests/spec/cacheWriter/**/*", or one
+                    spec file; every spec helper comes along; default every spec)
   --out <dir>       build into this folder instead of out/ (lets two runs build side by side)
   --verbose         stream the whole console, not only the report
   -h, --help        show this help
@@ -85,6 +86,11 @@ function specFiles(specs: string, dest: string): { src: string; dest: string } {
     return { src: specs, dest: `${dest}/${relative("tests/spec", specs)}` };
 }
 
+/** Every spec helper (fakes, fixtures: the .bs files that are not specs), so any subset of specs builds. */
+function specHelpers(dest: string): Array<string | { src: string; dest: string }> {
+    return [{ src: "tests/spec/**/*.bs", dest }, "!tests/spec/**/*.spec.bs"];
+}
+
 /** bsc overrides for a partial or side-by-side build of the test package. */
 function testPackageOverrides(specs: string | undefined, out: string | undefined): BsConfig {
     const overrides: BsConfig = {};
@@ -94,7 +100,9 @@ function testPackageOverrides(specs: string | undefined, out: string | undefined
     }
     if (specs) {
         const config = JSON.parse(readFileSync("bsconfig.tests.json", "utf8")) as { files: Array<string | { src: string; dest: string }> };
-        overrides.files = config.files.map((entry) => (typeof entry === "object" && entry.src === "tests/spec/**/*" ? specFiles(specs, entry.dest) : entry));
+        overrides.files = config.files.flatMap((entry) =>
+            typeof entry === "object" && entry.src === "tests/spec/**/*" ? [...specHelpers(entry.dest), specFiles(specs, entry.dest)] : [entry],
+        );
     }
     return overrides;
 }
