@@ -24,6 +24,7 @@ export function emitBrightScript(schema: Schema): string {
         "' Encoders: sabrpb.encodeX(message) -> roByteArray (declaration order, defaults omitted).",
         "",
         'import "pkg:/source/shared/protobuf/Wire.bs"',
+        'import "pkg:/source/shared/protobuf/WireWriter.bs"',
         "",
         `namespace ${NS}`,
         "",
