@@ -20,7 +20,7 @@ describe("parseRooibosReport", () => {
             name: "joins the title and version",
             status: "pass",
             durationMs: 1,
-            location: "file:///project/tests/spec/app/AppLifecycle.spec.bs:8",
+            location: "file:///project/tests/spec/AppLifecycle.spec.bs:8",
             details: [],
         });
     });
