@@ -3,22 +3,22 @@
  * (F1), cut mid-body with a reset (F4), after a first-byte delay or trickled (F16 slow/trickle),
  * or held at a point until a test releases it (F16 hold).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { UMPPartId } from 'googlevideo/protos';
-import { sleep } from './http-helpers.ts';
-import { addNote, type LogEntry } from './request-log.ts';
-import type { WirePart } from './wire.ts';
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { UMPPartId } from "googlevideo/protos";
+import { sleep } from "./http-helpers.ts";
+import { addNote, type LogEntry } from "./request-log.ts";
+import type { WirePart } from "./wire.ts";
 
 export interface Transport {
-  /** Body offsets to pause at (F1). */
-  slices?: number[];
-  gapMs?: number;
-  /** Destroy the socket after this many bytes (F4). */
-  cutAt?: number;
-  firstByteDelayMs?: number;
-  trickleBps?: number;
-  /** F16 mode=hold: stop after this segment's MEDIA_END (`itag:seq`), or before the first byte (''). */
-  holdAfter?: string;
+    /** Body offsets to pause at (F1). */
+    slices?: number[];
+    gapMs?: number;
+    /** Destroy the socket after this many bytes (F4). */
+    cutAt?: number;
+    firstByteDelayMs?: number;
+    trickleBps?: number;
+    /** F16 mode=hold: stop after this segment's MEDIA_END (`itag:seq`), or before the first byte (''). */
+    holdAfter?: string;
 }
 
 /** Without a fault the body goes out in pieces of this size. */
@@ -29,105 +29,117 @@ const PIECE_BYTES = 256 * 1024;
  * closes), so a test decides when the rest of a body comes instead of racing a timer.
  */
 export class HeldResponses {
-  private readonly waiting = new Set<() => void>();
+    private readonly waiting = new Set<() => void>();
 
-  get size(): number {
-    return this.waiting.size;
-  }
+    get size(): number {
+        return this.waiting.size;
+    }
 
-  hold(res: ServerResponse, entry: LogEntry, at: number): Promise<void> {
-    return new Promise((resolve) => {
-      addNote(entry, `held at byte ${at} (F16)`);
-      const release = (): void => {
-        this.waiting.delete(release);
-        resolve();
-      };
-      this.waiting.add(release);
-      res.once('close', release);
-    });
-  }
+    hold(res: ServerResponse, entry: LogEntry, at: number): Promise<void> {
+        return new Promise((resolve) => {
+            addNote(entry, `held at byte ${at} (F16)`);
+            const release = (): void => {
+                this.waiting.delete(release);
+                resolve();
+            };
+            this.waiting.add(release);
+            res.once("close", release);
+        });
+    }
 
-  /** Lets every held response go on; returns how many there were. */
-  releaseAll(): number {
-    const held = [...this.waiting];
-    for (const release of held) release();
-    return held.length;
-  }
+    /** Lets every held response go on; returns how many there were. */
+    releaseAll(): number {
+        const held = [...this.waiting];
+        for (const release of held) release();
+        return held.length;
+    }
 }
 
 export interface UmpBody {
-  bytes: Buffer;
-  parts: WirePart[];
-  /** Offset just past each part's payload. */
-  partEnds: number[];
+    bytes: Buffer;
+    parts: WirePart[];
+    /** Offset just past each part's payload. */
+    partEnds: number[];
 }
 
 export interface WriteOptions {
-  contentLength?: boolean;
-  delayMs?: number;
+    contentLength?: boolean;
+    delayMs?: number;
 }
 
 /** Writes a 200 UMP answer; returns how many body bytes reached the socket. */
-export async function writeBody(req: IncomingMessage, res: ServerResponse, entry: LogEntry, body: UmpBody, transport: Transport, held: HeldResponses, opts: WriteOptions): Promise<number> {
-  res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/vnd.yt-ump');
-  res.setHeader('Cache-Control', 'no-store');
-  if (opts.contentLength && transport.cutAt === undefined) res.setHeader('Content-Length', String(body.bytes.length));
-  if (opts.delayMs) await sleep(opts.delayMs);
-  if (transport.firstByteDelayMs) await sleep(transport.firstByteDelayMs);
-  entry.status = 200;
-  res.flushHeaders();
-  req.socket.setNoDelay(true);
-  const end = transport.cutAt ?? body.bytes.length;
-  const holdAt = transport.holdAfter === undefined ? -1 : holdOffset(transport.holdAfter, body);
-  const boundaries = pieceBoundaries(transport, end, holdAt);
-  let written = 0;
-  try {
-    if (holdAt === 0) await held.hold(res, entry, 0);
-    for (const bnd of boundaries) {
-      if (bnd <= written) continue;
-      await writeChunk(res, body.bytes.subarray(written, bnd));
-      written = bnd;
-      if (transport.slices) await sleep(transport.gapMs ?? 2);
-      if (transport.trickleBps) await sleep(Math.round(((bnd - (boundaries[boundaries.indexOf(bnd) - 1] ?? 0)) / transport.trickleBps) * 1000));
-      if (bnd === holdAt) await held.hold(res, entry, holdAt);
+export async function writeBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: LogEntry,
+    body: UmpBody,
+    transport: Transport,
+    held: HeldResponses,
+    opts: WriteOptions,
+): Promise<number> {
+    res.statusCode = 200;
+    res.setHeader("Content-Type", "application/vnd.yt-ump");
+    res.setHeader("Cache-Control", "no-store");
+    if (opts.contentLength && transport.cutAt === undefined) res.setHeader("Content-Length", String(body.bytes.length));
+    if (opts.delayMs) await sleep(opts.delayMs);
+    if (transport.firstByteDelayMs) await sleep(transport.firstByteDelayMs);
+    entry.status = 200;
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    const end = transport.cutAt ?? body.bytes.length;
+    const holdAt = transport.holdAfter === undefined ? -1 : holdOffset(transport.holdAfter, body);
+    const boundaries = pieceBoundaries(transport, end, holdAt);
+    let written = 0;
+    try {
+        if (holdAt === 0) await held.hold(res, entry, 0);
+        for (const bnd of boundaries) {
+            if (bnd <= written) continue;
+            await writeChunk(res, body.bytes.subarray(written, bnd));
+            written = bnd;
+            if (transport.slices) await sleep(transport.gapMs ?? 2);
+            if (transport.trickleBps)
+                await sleep(Math.round(((bnd - (boundaries[boundaries.indexOf(bnd) - 1] ?? 0)) / transport.trickleBps) * 1000));
+            if (bnd === holdAt) await held.hold(res, entry, holdAt);
+        }
+        if (transport.cutAt !== undefined) {
+            entry.outcome += " reset-mid-media (F4)";
+            await sleep(5);
+            req.socket.destroy();
+        } else {
+            await new Promise<void>((r) => res.end(r));
+        }
+    } catch (e) {
+        addNote(entry, `write aborted: ${String(e)}`);
     }
-    if (transport.cutAt !== undefined) {
-      entry.outcome += ' reset-mid-media (F4)';
-      await sleep(5);
-      req.socket.destroy();
-    } else {
-      await new Promise<void>((r) => res.end(r));
-    }
-  } catch (e) {
-    addNote(entry, `write aborted: ${String(e)}`);
-  }
-  return written;
+    return written;
 }
 
 /** Where the body is split into writes, in order, ending at `end`. */
 function pieceBoundaries(transport: Transport, end: number, holdAt: number): number[] {
-  const boundaries: number[] = [];
-  if (transport.slices) boundaries.push(...transport.slices.filter((x) => x < end));
-  else if (transport.trickleBps) {
-    const step = Math.max(256, Math.floor(transport.trickleBps / 20));
-    for (let x = step; x < end; x += step) boundaries.push(x);
-  } else for (let x = PIECE_BYTES; x < end; x += PIECE_BYTES) boundaries.push(x);
-  boundaries.push(end);
-  if (holdAt > 0) boundaries.push(holdAt);
-  return boundaries.sort((x, y) => x - y);
+    const boundaries: number[] = [];
+    if (transport.slices) boundaries.push(...transport.slices.filter((x) => x < end));
+    else if (transport.trickleBps) {
+        const step = Math.max(256, Math.floor(transport.trickleBps / 20));
+        for (let x = step; x < end; x += step) boundaries.push(x);
+    } else for (let x = PIECE_BYTES; x < end; x += PIECE_BYTES) boundaries.push(x);
+    boundaries.push(end);
+    if (holdAt > 0) boundaries.push(holdAt);
+    return boundaries.sort((x, y) => x - y);
 }
 
 /** The body offset right after segment `itag:seq`'s MEDIA_END ('' or not in the body: 0, before the first byte). */
 function holdOffset(after: string, body: UmpBody): number {
-  if (after === '') return 0;
-  const index = body.parts.findIndex((p) => p.type === UMPPartId.MEDIA_END && p.label?.startsWith(`end:${after}:`));
-  return index < 0 ? 0 : body.partEnds[index]!;
+    if (after === "") return 0;
+    const index = body.parts.findIndex((p) => p.type === UMPPartId.MEDIA_END && p.label?.startsWith(`end:${after}:`));
+    return index < 0 ? 0 : body.partEnds[index]!;
 }
 
 function writeChunk(res: ServerResponse, c: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (res.destroyed) { reject(new Error('socket closed')); return; }
-    res.write(c, (err) => (err ? reject(err) : resolve()));
-  });
+    return new Promise((resolve, reject) => {
+        if (res.destroyed) {
+            reject(new Error("socket closed"));
+            return;
+        }
+        res.write(c, (err) => (err ? reject(err) : resolve()));
+    });
 }

@@ -2,10 +2,10 @@
  * CLI of the local SABR origin:  tsx tools/origin/cli.ts [options]
  * Run with --help for the option list.
  */
-import { parseArgs } from 'node:util';
-import { writeFileSync } from 'node:fs';
-import { startOrigin } from './server.ts';
-import { FAULTS, parseFaultSpec } from './faults.ts';
+import { parseArgs } from "node:util";
+import { writeFileSync } from "node:fs";
+import { startOrigin } from "./server.ts";
+import { FAULTS, parseFaultSpec } from "./faults.ts";
 
 const HELP = `Local SABR origin: YouTube-style SABR manifests and a UMP videoplayback endpoint
 serving bundled test media, with switchable faults.
@@ -53,109 +53,138 @@ Endpoints:
 `;
 
 function main(): void {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string', default: '8090' },
-        'public-url': { type: 'string' },
-        tls: { type: 'boolean', default: false },
-        'ca-out': { type: 'string' },
-        numbers: { type: 'boolean', default: false },
-        faults: { type: 'string', default: '' },
-        seed: { type: 'string', default: '1' },
-        delay: { type: 'string', default: '0' },
-        readahead: { type: 'string', default: '15000' },
-        'max-segments': { type: 'string', default: '8' },
-        'media-part': { type: 'string', default: '32768' },
-        'content-length': { type: 'boolean', default: false },
-        'expire-seconds': { type: 'string', default: '21540' },
-        'max-body': { type: 'string', default: String(1024 * 1024) },
-        'missing-video': { type: 'string', default: 'audio-only' },
-        'client-info': { type: 'string', default: 'log' },
-        'media-dir': { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        'list-faults': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
-    process.exit(2);
-  }
-  if (values.help) { process.stdout.write(HELP); return; }
-  if (values['list-faults']) {
-    for (const f of Object.values(FAULTS)) {
-      process.stdout.write(`${f.name} ${f.title}\n  does:   ${f.injection}\n  params: ${Object.entries(f.params).map(([k, v]) => `${k}=${v}`).join('; ') || '-'}\n  expect: ${f.expect}\n`);
+    let values;
+    try {
+        ({ values } = parseArgs({
+            options: {
+                host: { type: "string", default: "127.0.0.1" },
+                port: { type: "string", default: "8090" },
+                "public-url": { type: "string" },
+                tls: { type: "boolean", default: false },
+                "ca-out": { type: "string" },
+                numbers: { type: "boolean", default: false },
+                faults: { type: "string", default: "" },
+                seed: { type: "string", default: "1" },
+                delay: { type: "string", default: "0" },
+                readahead: { type: "string", default: "15000" },
+                "max-segments": { type: "string", default: "8" },
+                "media-part": { type: "string", default: "32768" },
+                "content-length": { type: "boolean", default: false },
+                "expire-seconds": { type: "string", default: "21540" },
+                "max-body": { type: "string", default: String(1024 * 1024) },
+                "missing-video": { type: "string", default: "audio-only" },
+                "client-info": { type: "string", default: "log" },
+                "media-dir": { type: "string" },
+                quiet: { type: "boolean", default: false },
+                "list-faults": { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+            strict: true,
+        }));
+    } catch (e) {
+        process.stderr.write(`${(e as Error).message}\n\n${HELP}`);
+        process.exit(2);
     }
-    return;
-  }
-  const num = (name: string, v: string | undefined): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) { process.stderr.write(`--${name}: not a non-negative number: ${v}\n`); process.exit(2); }
-    return n;
-  };
-  try { parseFaultSpec(values.faults ?? ''); } catch (e) { process.stderr.write(`--faults: ${(e as Error).message}\n`); process.exit(2); }
-  if (values['ca-out'] && !values.tls) { process.stderr.write('--ca-out needs --tls\n'); process.exit(2); }
-  const missingVideo = values['missing-video'] === 'error' ? 'error' : 'audio-only';
-  const clientInfoCheck = values['client-info'] === 'error' ? 'error' : 'log';
-  startOrigin({
-    host: values.host,
-    port: num('port', values.port),
-    publicUrl: values['public-url'],
-    faults: values.faults,
-    seed: num('seed', values.seed),
-    delayMs: num('delay', values.delay),
-    readaheadMs: num('readahead', values.readahead),
-    maxSegmentsPerTrack: num('max-segments', values['max-segments']),
-    mediaPartBytes: Math.max(1, num('media-part', values['media-part'])),
-    contentLength: values['content-length'],
-    expireSeconds: num('expire-seconds', values['expire-seconds']),
-    maxBodyBytes: num('max-body', values['max-body']),
-    missingVideo,
-    clientInfoCheck,
-    mediaDir: values['media-dir'],
-    tls: values.tls,
-    numericPayload: values.numbers,
-    onLog: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
-  }).then((origin) => {
-    process.stdout.write(`SABR origin listening on ${origin.url} (bound ${values.host}:${origin.port})\n`);
-    if (origin.tls) reportTls(origin.tls, values['ca-out']);
-    if (values.numbers) process.stdout.write('  payload integers as JSON numbers (?numbers=0 for strings)\n');
-    for (const t of origin.titles.values()) {
-      process.stdout.write(`  ${t.videoId} (${(t.durationMs / 1000).toFixed(1)} s, itags ${t.formats.map((f) => f.itag).join('/')}):\n`);
-      for (const v of ['single', 'multi', 'unscoped']) process.stdout.write(`    ${origin.url}/manifest/${t.videoId}.mpd?variant=${v}\n`);
+    if (values.help) {
+        process.stdout.write(HELP);
+        return;
     }
-    process.stdout.write(`  faults: ${values.faults || 'none'}   log: ${origin.url}/__log\n`);
-    let closing = false;
-    const stop = (sig: string): void => {
-      if (closing) return;
-      closing = true;
-      process.stdout.write(`${sig}: closing\n`);
-      origin.close().then(() => process.exit(0), () => process.exit(1));
-      setTimeout(() => process.exit(1), 3000).unref();
+    if (values["list-faults"]) {
+        for (const f of Object.values(FAULTS)) {
+            process.stdout.write(
+                `${f.name} ${f.title}\n  does:   ${f.injection}\n  params: ${
+                    Object.entries(f.params)
+                        .map(([k, v]) => `${k}=${v}`)
+                        .join("; ") || "-"
+                }\n  expect: ${f.expect}\n`,
+            );
+        }
+        return;
+    }
+    const num = (name: string, v: string | undefined): number => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) {
+            process.stderr.write(`--${name}: not a non-negative number: ${v}\n`);
+            process.exit(2);
+        }
+        return n;
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-  }, (e: unknown) => {
-    process.stderr.write(`cannot start origin: ${String((e as Error).message ?? e)}\n`);
-    process.exit(1);
-  });
+    try {
+        parseFaultSpec(values.faults ?? "");
+    } catch (e) {
+        process.stderr.write(`--faults: ${(e as Error).message}\n`);
+        process.exit(2);
+    }
+    if (values["ca-out"] && !values.tls) {
+        process.stderr.write("--ca-out needs --tls\n");
+        process.exit(2);
+    }
+    const missingVideo = values["missing-video"] === "error" ? "error" : "audio-only";
+    const clientInfoCheck = values["client-info"] === "error" ? "error" : "log";
+    startOrigin({
+        host: values.host,
+        port: num("port", values.port),
+        publicUrl: values["public-url"],
+        faults: values.faults,
+        seed: num("seed", values.seed),
+        delayMs: num("delay", values.delay),
+        readaheadMs: num("readahead", values.readahead),
+        maxSegmentsPerTrack: num("max-segments", values["max-segments"]),
+        mediaPartBytes: Math.max(1, num("media-part", values["media-part"])),
+        contentLength: values["content-length"],
+        expireSeconds: num("expire-seconds", values["expire-seconds"]),
+        maxBodyBytes: num("max-body", values["max-body"]),
+        missingVideo,
+        clientInfoCheck,
+        mediaDir: values["media-dir"],
+        tls: values.tls,
+        numericPayload: values.numbers,
+        onLog: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
+    }).then(
+        (origin) => {
+            process.stdout.write(`SABR origin listening on ${origin.url} (bound ${values.host}:${origin.port})\n`);
+            if (origin.tls) reportTls(origin.tls, values["ca-out"]);
+            if (values.numbers) process.stdout.write("  payload integers as JSON numbers (?numbers=0 for strings)\n");
+            for (const t of origin.titles.values()) {
+                process.stdout.write(
+                    `  ${t.videoId} (${(t.durationMs / 1000).toFixed(1)} s, itags ${t.formats.map((f) => f.itag).join("/")}):\n`,
+                );
+                for (const v of ["single", "multi", "unscoped"])
+                    process.stdout.write(`    ${origin.url}/manifest/${t.videoId}.mpd?variant=${v}\n`);
+            }
+            process.stdout.write(`  faults: ${values.faults || "none"}   log: ${origin.url}/__log\n`);
+            let closing = false;
+            const stop = (sig: string): void => {
+                if (closing) return;
+                closing = true;
+                process.stdout.write(`${sig}: closing\n`);
+                origin.close().then(
+                    () => process.exit(0),
+                    () => process.exit(1),
+                );
+                setTimeout(() => process.exit(1), 3000).unref();
+            };
+            process.on("SIGINT", () => stop("SIGINT"));
+            process.on("SIGTERM", () => stop("SIGTERM"));
+        },
+        (e: unknown) => {
+            process.stderr.write(`cannot start origin: ${String((e as Error).message ?? e)}\n`);
+            process.exit(1);
+        },
+    );
 }
 
 /** Names what the certificate covers and, with --ca-out, saves the CA for the user to trust. */
 function reportTls(tls: { caPem: string; hosts: string[] }, caOut: string | undefined): void {
-  process.stdout.write(`  TLS: certificate for ${tls.hosts.join(', ')}, signed by a CA made for this run\n`);
-  if (!caOut) return;
-  try {
-    writeFileSync(caOut, tls.caPem);
-  } catch (e) {
-    process.stderr.write(`--ca-out: cannot write ${caOut}: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
-  process.stdout.write(`  CA certificate written to ${caOut}\n`);
+    process.stdout.write(`  TLS: certificate for ${tls.hosts.join(", ")}, signed by a CA made for this run\n`);
+    if (!caOut) return;
+    try {
+        writeFileSync(caOut, tls.caPem);
+    } catch (e) {
+        process.stderr.write(`--ca-out: cannot write ${caOut}: ${(e as Error).message}\n`);
+        process.exit(1);
+    }
+    process.stdout.write(`  CA certificate written to ${caOut}\n`);
 }
 
 main();

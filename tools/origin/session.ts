@@ -3,122 +3,122 @@
  * holds what the origin has told the client (cookie, backoff, contexts, redirects) and what it
  * has delivered, so the next request can be checked against it.
  */
-import { randomBytes } from 'node:crypto';
-import type { FormatModel } from './media-model.ts';
-import { UMPPartId } from 'googlevideo/protos';
-import { toHex, type WirePart } from './wire.ts';
+import { randomBytes } from "node:crypto";
+import type { FormatModel } from "./media-model.ts";
+import { UMPPartId } from "googlevideo/protos";
+import { toHex, type WirePart } from "./wire.ts";
 
-export const CLIENT_INFO = { osName: 'Roku', osVersion: '14.0', clientName: 1, clientVersion: '2.20250101.00.00' };
+export const CLIENT_INFO = { osName: "Roku", osVersion: "14.0", clientName: 1, clientVersion: "2.20250101.00.00" };
 
 export interface Session {
-  ei: string;
-  videoId: string;
-  config: Uint8Array;
-  expire: number;
-  path: string;
-  nonce: Uint8Array;
-  cookieCounter: number;
-  lastCookie?: Uint8Array;
-  lastRn?: number;
-  requests: number;
-  lastPlayerTimeMs?: number;
-  lastBackoffMs: number;
-  lastResponseEnd?: number;
-  /** When the last 429 went out and the seconds its Retry-After asked for. */
-  lastRetryAfter?: { at: number; seconds: number };
-  /** "itag:seq" of segments whose MEDIA_END was written; seq 0 = init segment. */
-  delivered: Set<string>;
-  /** Contexts the client should hold and send (type -> value), per the updates sent. */
-  storedCtx: Map<number, Uint8Array>;
-  activeCtx: Set<number>;
-  /** Types the origin told the client to stop/discard. */
-  mustNotSend: Set<number>;
-  invalid?: 'reloaded' | 'expired' | 'redirected';
-  redirectCount: number;
-  reloadToken?: string;
-  /** "audioItag:videoItag" pairs whose every segment was delivered (end of stream for that pair). */
-  endedPairs: Set<string>;
-  /** F17 state */
-  firstPoToken?: string;
-  protectedMediaMs: number;
-  /** F18 state */
-  adGate?: { value: Uint8Array; notBefore: number; passed: boolean };
-  /** F21: server-chosen video itag. */
-  switchedVideoItag?: number;
-  clientInfo: typeof CLIENT_INFO;
+    ei: string;
+    videoId: string;
+    config: Uint8Array;
+    expire: number;
+    path: string;
+    nonce: Uint8Array;
+    cookieCounter: number;
+    lastCookie?: Uint8Array;
+    lastRn?: number;
+    requests: number;
+    lastPlayerTimeMs?: number;
+    lastBackoffMs: number;
+    lastResponseEnd?: number;
+    /** When the last 429 went out and the seconds its Retry-After asked for. */
+    lastRetryAfter?: { at: number; seconds: number };
+    /** "itag:seq" of segments whose MEDIA_END was written; seq 0 = init segment. */
+    delivered: Set<string>;
+    /** Contexts the client should hold and send (type -> value), per the updates sent. */
+    storedCtx: Map<number, Uint8Array>;
+    activeCtx: Set<number>;
+    /** Types the origin told the client to stop/discard. */
+    mustNotSend: Set<number>;
+    invalid?: "reloaded" | "expired" | "redirected";
+    redirectCount: number;
+    reloadToken?: string;
+    /** "audioItag:videoItag" pairs whose every segment was delivered (end of stream for that pair). */
+    endedPairs: Set<string>;
+    /** F17 state */
+    firstPoToken?: string;
+    protectedMediaMs: number;
+    /** F18 state */
+    adGate?: { value: Uint8Array; notBefore: number; passed: boolean };
+    /** F21: server-chosen video itag. */
+    switchedVideoItag?: number;
+    clientInfo: typeof CLIENT_INFO;
 }
 
 export class SessionStore {
-  private readonly byEi = new Map<string, Session>();
-  private readonly byReloadToken = new Map<string, Session>();
-  /** Set once the server listens: streaming URLs name the address clients reach it at. */
-  baseUrl = '';
+    private readonly byEi = new Map<string, Session>();
+    private readonly byReloadToken = new Map<string, Session>();
+    /** Set once the server listens: streaming URLs name the address clients reach it at. */
+    baseUrl = "";
 
-  /** A new session; a reload (F14) inherits what was delivered and the rn/player-time history. */
-  create(videoId: string, expireSeconds: number, inherit?: Session): Session {
-    const s: Session = {
-      ei: randomBytes(9).toString('base64url'),
-      videoId,
-      config: Uint8Array.from(Buffer.concat([Buffer.from('ORIGINCFG'), randomBytes(23)])),
-      expire: Math.floor(Date.now() / 1000) + expireSeconds,
-      path: '/videoplayback',
-      nonce: Uint8Array.from(randomBytes(8)),
-      cookieCounter: 0,
-      requests: 0,
-      lastBackoffMs: 0,
-      delivered: new Set(inherit?.delivered ?? []),
-      storedCtx: new Map(),
-      activeCtx: new Set(),
-      mustNotSend: new Set(),
-      redirectCount: 0,
-      endedPairs: new Set(),
-      protectedMediaMs: 0,
-      clientInfo: CLIENT_INFO,
-      lastPlayerTimeMs: inherit?.lastPlayerTimeMs,
-      lastRn: inherit?.lastRn,
-    };
-    this.byEi.set(s.ei, s);
-    return s;
-  }
+    /** A new session; a reload (F14) inherits what was delivered and the rn/player-time history. */
+    create(videoId: string, expireSeconds: number, inherit?: Session): Session {
+        const s: Session = {
+            ei: randomBytes(9).toString("base64url"),
+            videoId,
+            config: Uint8Array.from(Buffer.concat([Buffer.from("ORIGINCFG"), randomBytes(23)])),
+            expire: Math.floor(Date.now() / 1000) + expireSeconds,
+            path: "/videoplayback",
+            nonce: Uint8Array.from(randomBytes(8)),
+            cookieCounter: 0,
+            requests: 0,
+            lastBackoffMs: 0,
+            delivered: new Set(inherit?.delivered ?? []),
+            storedCtx: new Map(),
+            activeCtx: new Set(),
+            mustNotSend: new Set(),
+            redirectCount: 0,
+            endedPairs: new Set(),
+            protectedMediaMs: 0,
+            clientInfo: CLIENT_INFO,
+            lastPlayerTimeMs: inherit?.lastPlayerTimeMs,
+            lastRn: inherit?.lastRn,
+        };
+        this.byEi.set(s.ei, s);
+        return s;
+    }
 
-  get(ei: string): Session | undefined {
-    return this.byEi.get(ei);
-  }
+    get(ei: string): Session | undefined {
+        return this.byEi.get(ei);
+    }
 
-  /** F14: the token a later `?reload=` manifest request continues this session with. */
-  issueReloadToken(s: Session, token: string): void {
-    this.byReloadToken.set(token, s);
-    s.reloadToken = token;
-    s.invalid = 'reloaded';
-  }
+    /** F14: the token a later `?reload=` manifest request continues this session with. */
+    issueReloadToken(s: Session, token: string): void {
+        this.byReloadToken.set(token, s);
+        s.reloadToken = token;
+        s.invalid = "reloaded";
+    }
 
-  byReload(token: string): Session | undefined {
-    return this.byReloadToken.get(token);
-  }
+    byReload(token: string): Session | undefined {
+        return this.byReloadToken.get(token);
+    }
 
-  streamingUrl(s: Session): string {
-    return `${this.baseUrl}${s.path}?sabr=1&source=youtube&expire=${s.expire}&ei=${s.ei}&id=${s.videoId}&itag=0&c=WEB&cver=${CLIENT_INFO.clientVersion}&n=origin`;
-  }
+    streamingUrl(s: Session): string {
+        return `${this.baseUrl}${s.path}?sabr=1&source=youtube&expire=${s.expire}&ei=${s.ei}&id=${s.videoId}&itag=0&c=WEB&cver=${CLIENT_INFO.clientVersion}&n=origin`;
+    }
 }
 
 /** Bookkeeping when a request arrives (after its arrival checks read the previous values). */
 export function noteArrival(s: Session, rn: number | undefined): void {
-  if (rn !== undefined) s.lastRn = rn;
-  s.lastRetryAfter = undefined;
+    if (rn !== undefined) s.lastRn = rn;
+    s.lastRetryAfter = undefined;
 }
 
 /** Bookkeeping once a decoded request was checked: its player time, and the first PO token (F17). */
 export function noteRequest(s: Session, playerTimeMs: number, poToken: Uint8Array | undefined): void {
-  s.lastPlayerTimeMs = playerTimeMs;
-  if (poToken && s.firstPoToken === undefined) s.firstPoToken = toHex(poToken);
+    s.lastPlayerTimeMs = playerTimeMs;
+    if (poToken && s.firstPoToken === undefined) s.firstPoToken = toHex(poToken);
 }
 
 /** Why this session's URL answers 403 now, or undefined while it is good. */
 export function deadReason(s: Session, path: string): string | undefined {
-  if (s.invalid === 'reloaded' || s.invalid === 'expired' || s.expire * 1000 < Date.now()) return s.invalid ?? 'expired';
-  if (s.invalid === 'redirected') return 'pre-redirect-url';
-  if (path !== s.path) return 'wrong-path';
-  return undefined;
+    if (s.invalid === "reloaded" || s.invalid === "expired" || s.expire * 1000 < Date.now()) return s.invalid ?? "expired";
+    if (s.invalid === "redirected") return "pre-redirect-url";
+    if (path !== s.path) return "wrong-path";
+    return undefined;
 }
 
 /**
@@ -126,18 +126,18 @@ export function deadReason(s: Session, path: string): string | undefined {
  * returns them as "itag:seq"; a segment cut off mid-body is not delivered.
  */
 export function recordDelivery(s: Session, parts: WirePart[], partEnds: number[], written: number): string[] {
-  const delivered: string[] = [];
-  parts.forEach((p, i) => {
-    if (p.type !== UMPPartId.MEDIA_END || !p.label || partEnds[i]! > written) return;
-    const m = /^end:(\d+):(\d+):id=(\d+)$/.exec(p.label);
-    if (m) delivered.push(`${m[1]}:${m[2]}`);
-  });
-  for (const d of delivered) s.delivered.add(d);
-  return delivered;
+    const delivered: string[] = [];
+    parts.forEach((p, i) => {
+        if (p.type !== UMPPartId.MEDIA_END || !p.label || partEnds[i]! > written) return;
+        const m = /^end:(\d+):(\d+):id=(\d+)$/.exec(p.label);
+        if (m) delivered.push(`${m[1]}:${m[2]}`);
+    });
+    for (const d of delivered) s.delivered.add(d);
+    return delivered;
 }
 
 /** Marks the audio+video pair ended once every segment of both tracks was delivered (notAfterEnd). */
 export function noteEndOfPair(s: Session, pair: string, formats: FormatModel[]): void {
-  const complete = (f: FormatModel): boolean => f.segments.every((sg) => s.delivered.has(`${f.itag}:${sg.sequence}`));
-  if (formats.length && formats.every(complete)) s.endedPairs.add(pair);
+    const complete = (f: FormatModel): boolean => f.segments.every((sg) => s.delivered.has(`${f.itag}:${sg.sequence}`));
+    if (formats.length && formats.every(complete)) s.endedPairs.add(pair);
 }
