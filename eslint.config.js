@@ -20,5 +20,5 @@ export default tseslint.config(
             "no-var": "error",
             "prefer-const": "error",
         },
-    }
+    },
 );

@@ -86,7 +86,8 @@ function parseSeeks(text: string | undefined): Array<{ afterSeconds: number; to:
     const script = SEEK_PRESETS[text] ?? text;
     return script.split(",").map((step) => {
         const [after, to] = step.split(":").map(Number);
-        if (!Number.isFinite(after) || !Number.isFinite(to) || after! < 0 || to! < 0) throw new Error(`bad --seek step "${step}" (want afterSeconds:toSeconds)`);
+        if (!Number.isFinite(after) || !Number.isFinite(to) || after! < 0 || to! < 0)
+            throw new Error(`bad --seek step "${step}" (want afterSeconds:toSeconds)`);
         return { afterSeconds: after!, to: to! };
     });
 }
@@ -95,7 +96,8 @@ const timeoutMs = Number(values.timeout) * 1000;
 const itag = Number(values.format);
 if (!["single", "multi", "unscoped"].includes(values.variant)) await stageFailed("options", `unknown --variant ${values.variant}`);
 if (![160, 133, 134].includes(itag)) await stageFailed("options", `unknown --format ${values.format} (have 160, 133, 134)`);
-if (values.duration !== "end" && !(Number(values.duration) > 0)) await stageFailed("options", `--duration must be seconds or "end", not ${values.duration}`);
+if (values.duration !== "end" && !(Number(values.duration) > 0))
+    await stageFailed("options", `--duration must be seconds or "end", not ${values.duration}`);
 if (values.headed && !process.env.DISPLAY) await stageFailed("options", "--headed needs a display (DISPLAY is not set)");
 let seeks: Array<{ afterSeconds: number; to: number }> = [];
 try {
@@ -112,12 +114,19 @@ try {
 }
 
 console.log("start: [1/4] starting the local SABR origin");
-const origin = await startOrigin({ port: 0, tls: values.tls, numericPayload: values.numbers, ...(values.faults ? { faults: values.faults } : {}) }).catch((error: Error) => stageFailed("origin", error.message));
+const origin = await startOrigin({
+    port: 0,
+    tls: values.tls,
+    numericPayload: values.numbers,
+    ...(values.faults ? { faults: values.faults } : {}),
+}).catch((error: Error) => stageFailed("origin", error.message));
 running.origin = origin;
 const title = origin.titles.get(values.title);
 if (!title) await stageFailed("options", `unknown --title ${values.title} (have: ${[...origin.titles.keys()].join(", ")})`);
 const manifestUrl = `${origin.url}/manifest/${values.title}.mpd?variant=${values.variant}`;
-console.log(`        ${manifestUrl}${values.faults ? `  (faults ${values.faults})` : ""}${values.numbers ? "  (payload integers as numbers)" : ""}`);
+console.log(
+    `        ${manifestUrl}${values.faults ? `  (faults ${values.faults})` : ""}${values.numbers ? "  (payload integers as numbers)" : ""}`,
+);
 if (origin.tls) console.log(`        TLS with a CA made for this run; the simulated Roku trusts it`);
 
 console.log("start: [2/4] building the channel and running it in the simulator");
@@ -224,7 +233,8 @@ function verifyBytes(originHandle: OriginHandle, videoId: string, responses: Pla
         }
         const expected = source.subarray(Number(match[1]), Number(match[2]) + 1);
         bytesDelivered += response.body.length;
-        if (!expected.equals(response.body)) mismatches.push(`itag ${responseItag} ${response.range}: ${response.body.length} bytes differ`);
+        if (!expected.equals(response.body))
+            mismatches.push(`itag ${responseItag} ${response.range}: ${response.body.length} bytes differ`);
     }
     return { responses: responses.length, bytesDelivered, mismatches };
 }
@@ -270,13 +280,17 @@ function printSummary(summary: typeof report, metrics: Record<string, unknown>):
     console.log(`        outcome: ${summary.outcome} (${summary.reason}); start-up ${summary.startupMs ?? "-"} ms`);
     console.log(`        frames decoded ${summary.frames.decoded}, dropped ${summary.frames.dropped}; stalls ${summary.stalls}`);
     for (const seek of summary.seeks) console.log(`        seek to ${seek.to} s landed at ${seek.landedAt?.toFixed(3) ?? "-"} s`);
-    console.log(`        bytes delivered ${summary.bytes.bytesDelivered} in ${summary.bytes.responses} responses; ${summary.bytes.mismatches.length === 0 ? "all equal to the source" : `${summary.bytes.mismatches.length} differ`}`);
+    console.log(
+        `        bytes delivered ${summary.bytes.bytesDelivered} in ${summary.bytes.responses} responses; ${summary.bytes.mismatches.length === 0 ? "all equal to the source" : `${summary.bytes.mismatches.length} differ`}`,
+    );
     const stageText = Object.entries(stages)
         .filter(([, stage]) => stage.samples > 0)
         .map(([name, stage]) => `${name} avg ${stage.avg} p90 ${stage.p90}`)
         .join("; ");
     console.log(`        stages (ms): ${stageText || "-"}`);
-    console.log(`        server loop longest busy stretch: ${String(metrics.loopMaxBusyMs ?? "-")} ms; screenshot ${summary.screenshot ?? "-"}`);
+    console.log(
+        `        server loop longest busy stretch: ${String(metrics.loopMaxBusyMs ?? "-")} ms; screenshot ${summary.screenshot ?? "-"}`,
+    );
 }
 
 /**
@@ -287,7 +301,9 @@ async function keepOpen(portMap: Record<number, number>): Promise<void> {
     running.playerServer = await startPlayerServer();
     const query = new URLSearchParams({
         manifest: "http://127.0.0.1:7010/manifest.mpd",
-        ports: Object.entries(portMap).map(([from, to]) => `${from}:${to}`).join(","),
+        ports: Object.entries(portMap)
+            .map(([from, to]) => `${from}:${to}`)
+            .join(","),
         video: `${itag}:`,
     });
     const playerUrl = `${running.playerServer.origin}/player-page.html?${query.toString()}`;
@@ -295,7 +311,7 @@ async function keepOpen(portMap: Record<number, number>): Promise<void> {
         if (request.url?.startsWith("/simulator.png")) {
             channel.screenshot().then(
                 (png) => response.writeHead(200, { "Content-Type": "image/png", "Cache-Control": "no-store" }).end(png),
-                (error: Error) => response.writeHead(503, { "Content-Type": "text/plain" }).end(error.message)
+                (error: Error) => response.writeHead(503, { "Content-Type": "text/plain" }).end(error.message),
             );
             return;
         }

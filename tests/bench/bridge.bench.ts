@@ -81,7 +81,13 @@ async function benchSockets(simulator: Simulator): Promise<void> {
         emit({ bench: "bridge.echo.throughput", unit: "MB/s", bridge: round(bridged), node: round(plain), ratio: round(plain / bridged) });
         const bridgedRtt = await roundTrip(port);
         const plainRtt = await roundTrip(baseline.port);
-        emit({ bench: "bridge.echo.roundTrip1B", unit: "us", bridge: round(bridgedRtt), node: round(plainRtt), ratio: round(bridgedRtt / plainRtt) });
+        emit({
+            bench: "bridge.echo.roundTrip1B",
+            unit: "us",
+            bridge: round(bridgedRtt),
+            node: round(plainRtt),
+            ratio: round(bridgedRtt / plainRtt),
+        });
     } finally {
         await baseline.close();
         const control = await connect(simulator.bridge!.listenerPort(7019)!);

@@ -14,7 +14,14 @@ const MEDIA_PARTS = 320;
 function response(totalBytes: number): Uint8Array {
     const parts: Array<[number, Uint8Array]> = [
         [58, GV.StreamProtectionStatus.encode({ status: 1 }).finish()],
-        [35, GV.NextRequestPolicy.encode({ targetAudioReadaheadMs: 15000, targetVideoReadaheadMs: 15000, maxTimeSinceLastRequestMs: 60000 }).finish()],
+        [
+            35,
+            GV.NextRequestPolicy.encode({
+                targetAudioReadaheadMs: 15000,
+                targetVideoReadaheadMs: 15000,
+                maxTimeSinceLastRequestMs: 60000,
+            }).finish(),
+        ],
     ];
     const mediaSize = Math.floor(totalBytes / MEDIA_PARTS);
     for (let i = 0; i < MEDIA_PARTS; i++) {
@@ -47,7 +54,8 @@ function mediaHeader(headerId: number, sequence: number): Uint8Array {
 
 /** Writes a response as 1 MiB chunk files <name>-NN.bin (how the network hands it over). */
 function writeChunks(name: string, body: Uint8Array): void {
-    for (let i = 0; i * CHUNK < body.length; i++) writeFileSync(`${DIR}/${name}-${String(i).padStart(2, "0")}.bin`, body.subarray(i * CHUNK, (i + 1) * CHUNK));
+    for (let i = 0; i * CHUNK < body.length; i++)
+        writeFileSync(`${DIR}/${name}-${String(i).padStart(2, "0")}.bin`, body.subarray(i * CHUNK, (i + 1) * CHUNK));
 }
 const CHUNK = 1024 * 1024;
 
@@ -63,9 +71,14 @@ writeFileSync(
         targetVideoReadaheadMs: 15000,
         maxTimeSinceLastRequestMs: 60000,
         backoffTimeMs: 0,
-        playbackCookie: { resolution: 999999, field2: 0, videoFmt: { itag: 313, lastModified: "1700000000000001", xtags: "" }, audioFmt: { itag: 140, lastModified: "1700000000000000", xtags: "" } },
+        playbackCookie: {
+            resolution: 999999,
+            field2: 0,
+            videoFmt: { itag: 313, lastModified: "1700000000000001", xtags: "" },
+            audioFmt: { itag: 140, lastModified: "1700000000000000", xtags: "" },
+        },
         videoId: "dQw4w9WgXcQ",
-    }).finish()
+    }).finish(),
 );
 
 const build = await buildPackage("bsconfig.json", {
@@ -110,7 +123,8 @@ const scan10 = Number(results.get("ump-scan-10MiB")?.msPerScan);
 const scan1 = Number(results.get("ump-scan-1MiB")?.msPerScan);
 for (const [name, record] of results) {
     const out: Record<string, unknown> = { ...record, bench: `codecs/${name}` };
-    if (name.startsWith("ump-scan") || name.startsWith("naive")) out.ratioToNaiveWalk = Number((Number(record.msPerScan) / walk).toPrecision(3));
+    if (name.startsWith("ump-scan") || name.startsWith("naive"))
+        out.ratioToNaiveWalk = Number((Number(record.msPerScan) / walk).toPrecision(3));
     if (name === "ump-scan-10MiB") out.ratioTo1MiBScan = Number((scan10 / scan1).toPrecision(3));
     console.log(JSON.stringify(out));
 }

@@ -36,15 +36,29 @@ interface Timed {
 function get(agent: http.Agent, port: number, range: { start: number; end: number }): Promise<Timed> {
     const started = performance.now();
     return new Promise((resolve, reject) => {
-        const request = http.get({ host: "127.0.0.1", port, agent, path: `/video?key=${encodeURIComponent(VIDEO_KEY)}`, headers: { Range: `bytes=${range.start}-${range.end}` } }, (response) => {
-            let firstByteWallMs = 0;
-            response.once("data", () => (firstByteWallMs = Date.now()));
-            response.on("data", () => undefined);
-            response.on("end", () => {
-                const timing = /segment-ready;desc="(\d+)"/.exec(String(response.headers["server-timing"] ?? ""));
-                resolve({ status: response.statusCode ?? 0, ms: performance.now() - started, firstByteWallMs, readyAtMs: timing ? Number(timing[1]) : undefined });
-            });
-        });
+        const request = http.get(
+            {
+                host: "127.0.0.1",
+                port,
+                agent,
+                path: `/video?key=${encodeURIComponent(VIDEO_KEY)}`,
+                headers: { Range: `bytes=${range.start}-${range.end}` },
+            },
+            (response) => {
+                let firstByteWallMs = 0;
+                response.once("data", () => (firstByteWallMs = Date.now()));
+                response.on("data", () => undefined);
+                response.on("end", () => {
+                    const timing = /segment-ready;desc="(\d+)"/.exec(String(response.headers["server-timing"] ?? ""));
+                    resolve({
+                        status: response.statusCode ?? 0,
+                        ms: performance.now() - started,
+                        firstByteWallMs,
+                        readyAtMs: timing ? Number(timing[1]) : undefined,
+                    });
+                });
+            },
+        );
         request.on("error", reject);
     });
 }
@@ -62,10 +76,17 @@ try {
     for (const ms of [20_000, 36_000, 52_000]) {
         const ref = segments.find((s) => s.startMs <= ms && ms < s.startMs + s.durationMs)!;
         const answer = await get(agent, port, ref.range);
-        if (answer.status !== 206 || answer.readyAtMs === undefined) throw new Error(`cold request answered ${answer.status} without Server-Timing`);
+        if (answer.status !== 206 || answer.readyAtMs === undefined)
+            throw new Error(`cold request answered ${answer.status} without Server-Timing`);
         handoff.push(answer.firstByteWallMs - answer.readyAtMs);
     }
-    emit({ bench: "pipeline.segmentReadyToFirstByte", unit: "ms", p50: percentile(handoff, 50), p95: percentile(handoff, 95), samples: handoff.length });
+    emit({
+        bench: "pipeline.segmentReadyToFirstByte",
+        unit: "ms",
+        p50: percentile(handoff, 50),
+        p95: percentile(handoff, 95),
+        samples: handoff.length,
+    });
 
     // 2. Cache hits while a 2 s fetch is in flight.
     pipeline.origin.setFaults("F16:mode=slow:ms=2000@always");
@@ -82,7 +103,15 @@ try {
     }
     const slowAnswer = await slow;
     pipeline.origin.setFaults("");
-    emit({ bench: "pipeline.cacheHitDuringFetch", unit: "ms", p50: Number(percentile(hits, 50).toFixed(1)), p95: Number(percentile(hits, 95).toFixed(1)), samples: hits.length, fetchMs: Math.round(slowAnswer.ms), earlierDesignMs: 2000 });
+    emit({
+        bench: "pipeline.cacheHitDuringFetch",
+        unit: "ms",
+        p50: Number(percentile(hits, 50).toFixed(1)),
+        p95: Number(percentile(hits, 95).toFixed(1)),
+        samples: hits.length,
+        fetchMs: Math.round(slowAnswer.ms),
+        earlierDesignMs: 2000,
+    });
 
     // 3. POSTs per minute of media for a whole title through a DASH client (a fresh format).
     const before = posts(pipeline.origin);
@@ -90,11 +119,18 @@ try {
     const postCount = posts(pipeline.origin) - before;
     const mediaRequests = report.requests.filter((request) => request.kind === "media").length;
     const minutes = pipeline.origin.titles.get(TITLE)!.durationMs / 60_000;
-    emit({ bench: "pipeline.postsPerMediaMinute", unit: "POST/min", value: Number((postCount / minutes).toFixed(1)), earlierDesign: Number((mediaRequests / minutes).toFixed(1)), playerMediaRequests: mediaRequests });
+    emit({
+        bench: "pipeline.postsPerMediaMinute",
+        unit: "POST/min",
+        value: Number((postCount / minutes).toFixed(1)),
+        earlierDesign: Number((mediaRequests / minutes).toFixed(1)),
+        playerMediaRequests: mediaRequests,
+    });
 
     const metrics = (await pipeline.channel.metrics()) as { loopMaxBusyMs: number; stages: Record<string, { avg: number; p90: number }> };
     emit({ bench: "pipeline.serverLoopMaxBusy", unit: "ms", value: metrics.loopMaxBusyMs });
-    for (const [stage, summary] of Object.entries(metrics.stages)) emit({ bench: `pipeline.stage.${stage}`, unit: "ms", avg: summary.avg, p90: summary.p90 });
+    for (const [stage, summary] of Object.entries(metrics.stages))
+        emit({ bench: `pipeline.stage.${stage}`, unit: "ms", avg: summary.avg, p90: summary.p90 });
 } finally {
     agent.destroy();
     await pipeline.close();

@@ -34,7 +34,13 @@ try {
         const started = performance.now();
         await Promise.all(Array.from({ length: connections }, () => keepAliveRequests(server.videoPort, REQUESTS / connections, path)));
         const seconds = (performance.now() - started) / 1000;
-        emit({ bench: `server.smallCached.keepAlive.${connections}conn`, unit: "req/s", value: Number((REQUESTS / seconds).toFixed(1)), requests: REQUESTS, where: "simulator+bridge" });
+        emit({
+            bench: `server.smallCached.keepAlive.${connections}conn`,
+            unit: "req/s",
+            value: Number((REQUESTS / seconds).toFixed(1)),
+            requests: REQUESTS,
+            where: "simulator+bridge",
+        });
     }
     const socket = await connect(server.videoPort);
     try {
@@ -45,7 +51,13 @@ try {
         const [response] = await responses;
         const seconds = (performance.now() - started) / 1000;
         if (!response?.body.equals(expected)) throw new Error("the large body differs from the source");
-        emit({ bench: "server.largeCached.throughput", unit: "MB/s", value: Number((expected.length / 1024 / 1024 / seconds).toFixed(2)), bytes: expected.length, where: "simulator+bridge" });
+        emit({
+            bench: "server.largeCached.throughput",
+            unit: "MB/s",
+            value: Number((expected.length / 1024 / 1024 / seconds).toFixed(2)),
+            bytes: expected.length,
+            where: "simulator+bridge",
+        });
     } finally {
         socket.destroy();
     }

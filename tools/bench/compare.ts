@@ -48,7 +48,8 @@ function checkout(ref: string): string {
 function runBench(cwd: string, file: string, label: string): Map<string, Figures> {
     console.error(`bench:compare: ${label} ${file}`);
     const result = spawnSync(process.execPath, ["--import", "tsx", file], { cwd, encoding: "utf8", maxBuffer: 64 << 20 });
-    if (result.status !== 0) console.error(`bench:compare: ${label} ${file} exited with ${result.status ?? result.signal}\n${result.stderr}`);
+    if (result.status !== 0)
+        console.error(`bench:compare: ${label} ${file} exited with ${result.status ?? result.signal}\n${result.stderr}`);
     const figures = new Map<string, Figures>();
     for (const line of result.stdout.split("\n")) {
         if (!line.startsWith("{")) continue;
@@ -97,7 +98,10 @@ function main(): void {
         const base = new Map<string, Figures[]>();
         const head = new Map<string, Figures[]>();
         for (let round = 0; round < rounds; round++) {
-            for (const [tree, cwd, into] of [["base", baseDir, base], ["head", process.cwd(), head]] as const) {
+            for (const [tree, cwd, into] of [
+                ["base", baseDir, base],
+                ["head", process.cwd(), head],
+            ] as const) {
                 for (const [bench, figures] of runBench(cwd, file, `${tree} round ${round + 1}`)) {
                     into.set(bench, [...(into.get(bench) ?? []), figures]);
                 }

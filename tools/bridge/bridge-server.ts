@@ -306,7 +306,7 @@ export class Bridge {
         if (!socket) return { errno: ERRNO.EBADF };
         if (!socket.server) {
             if (!Number.isInteger(channelPort) || channelPort < -1 || channelPort > 65535) return { errno: ERRNO.EINVAL };
-            const hostPort = channelPort === -1 ? 0 : this.portMap.get(channelPort) ?? channelPort;
+            const hostPort = channelPort === -1 ? 0 : (this.portMap.get(channelPort) ?? channelPort);
             const errno = await socket.listen(hostPort, backlog);
             if (errno !== ERRNO.OK) return { errno };
             socket.channelPort = channelPort === -1 ? socket.hostPort : channelPort;

@@ -47,7 +47,7 @@ export class BridgedSocket {
     constructor(
         readonly id: number,
         private readonly options: SocketOptions,
-        private readonly changed: () => void
+        private readonly changed: () => void,
     ) {}
 
     /** Adopts a connected Node socket (accepted or connected). */

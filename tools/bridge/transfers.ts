@@ -85,7 +85,7 @@ export class Transfer {
         private readonly spec: TransferRequest,
         private readonly changed: () => void,
         private readonly allowRemote: boolean,
-        private readonly tls: TransferTls
+        private readonly tls: TransferTls,
     ) {}
 
     start(body: Buffer): void {
@@ -104,7 +104,11 @@ export class Transfer {
         let request: http.ClientRequest;
         if (url.protocol === "https:") {
             const ca = this.trustedAuthorities();
-            if (!ca) return this.fail([CERTIFICATE_PROBLEM, "SSL certificate problem: unable to get local issuer certificate (no SetCertificatesFile)"]);
+            if (!ca)
+                return this.fail([
+                    CERTIFICATE_PROBLEM,
+                    "SSL certificate problem: unable to get local issuer certificate (no SetCertificatesFile)",
+                ]);
             request = https.request(url, { method: this.spec.method, headers, agent: false, ca });
         } else {
             request = http.request(url, { method: this.spec.method, headers, agent: false });

@@ -51,7 +51,11 @@ export interface RunningChannel {
 
 /** Thrown when the channel does not come up; `stage` names what failed. */
 export class ChannelStartError extends Error {
-    constructor(readonly stage: "build" | "simulator" | "channel", message: string, readonly lines: string[] = []) {
+    constructor(
+        readonly stage: "build" | "simulator" | "channel",
+        message: string,
+        readonly lines: string[] = [],
+    ) {
         super(`${stage}: ${message}`);
     }
 }
@@ -63,17 +67,31 @@ export async function buildChannel(options: ChannelOptions): Promise<string> {
     await writeFile(
         channelJson,
         JSON.stringify(
-            { manifestUrl: options.manifestUrl, server: options.server ?? {}, fetchWorker: options.fetchWorker ?? {}, cacheWriter: options.cacheWriter ?? {}, videoPlayer: options.videoPlayer ?? false },
+            {
+                manifestUrl: options.manifestUrl,
+                server: options.server ?? {},
+                fetchWorker: options.fetchWorker ?? {},
+                cacheWriter: options.cacheWriter ?? {},
+                videoPlayer: options.videoPlayer ?? false,
+            },
             null,
-            2
-        )
+            2,
+        ),
     );
     const build = await buildPackage("bsconfig.json", {
-        files: ["manifest", { src: "src/**/*", dest: "source" }, "!src/**/*.md", "components/**/*", "images/**/*", { src: channelJson, dest: "config/channel.json" }],
+        files: [
+            "manifest",
+            { src: "src/**/*", dest: "source" },
+            "!src/**/*.md",
+            "components/**/*",
+            "images/**/*",
+            { src: channelJson, dest: "config/channel.json" },
+        ],
         stagingDir: `${options.outDir}/staging`,
         outFile: `${options.outDir}/channel.zip`,
     });
-    if (!build.ok) throw new ChannelStartError("build", `${build.problems.length} compiler problem(s): ${build.problems.slice(0, 3).join("; ")}`);
+    if (!build.ok)
+        throw new ChannelStartError("build", `${build.problems.length} compiler problem(s): ${build.problems.slice(0, 3).join("; ")}`);
     return build.outFile;
 }
 
@@ -82,20 +100,25 @@ export async function buildChannel(options: ChannelOptions): Promise<string> {
  * `simulator` given by the caller is reused (and left open); otherwise one is launched and closed
  * with the channel.
  */
-export async function launchChannel(options: ChannelOptions, prebuilt: { zip?: string; simulator?: Simulator } = {}): Promise<RunningChannel> {
+export async function launchChannel(
+    options: ChannelOptions,
+    prebuilt: { zip?: string; simulator?: Simulator } = {},
+): Promise<RunningChannel> {
     const zip = prebuilt.zip ?? (await buildChannel(options));
     const ownSimulator = !prebuilt.simulator;
-    const simulator = prebuilt.simulator ?? await Simulator.launch({
-        headed: options.headed,
-        deviceRules: options.deviceRules,
-        bridge: {
-            portMap: { 7010: 0, 7011: 0, 7012: 0, ...options.portMap },
-            ...(options.sendBufferBytes ? { sendBufferBytes: options.sendBufferBytes } : {}),
-            ...(options.trustedCertificates ? { trustedCertificates: options.trustedCertificates } : {}),
-        },
-    }).catch((error: Error) => {
-        throw new ChannelStartError("simulator", error.message);
-    });
+    const simulator =
+        prebuilt.simulator ??
+        (await Simulator.launch({
+            headed: options.headed,
+            deviceRules: options.deviceRules,
+            bridge: {
+                portMap: { 7010: 0, 7011: 0, 7012: 0, ...options.portMap },
+                ...(options.sendBufferBytes ? { sendBufferBytes: options.sendBufferBytes } : {}),
+                ...(options.trustedCertificates ? { trustedCertificates: options.trustedCertificates } : {}),
+            },
+        }).catch((error: Error) => {
+            throw new ChannelStartError("simulator", error.message);
+        }));
     const lines: string[] = [];
     let remote: Remote | undefined;
     let serving: (line: string) => void = () => undefined;

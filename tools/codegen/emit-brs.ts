@@ -82,7 +82,7 @@ function emitRead(m: MessageInfo): string[] {
         `            end if`,
         `        end while`,
         `        return msg`,
-        `    end function`
+        `    end function`,
     );
     return lines;
 }
@@ -182,7 +182,7 @@ function emitWrite(m: MessageInfo): string[] {
                 `                protobuf.writeVarint32(w, inner.Count())`,
                 `                w.Append(inner)`,
                 `            end for`,
-                `        end if`
+                `        end if`,
             );
         } else if (f.kind === "message") {
             lines.push(
@@ -192,7 +192,7 @@ function emitWrite(m: MessageInfo): string[] {
                 ...pushTag(f, "            "),
                 `            protobuf.writeVarint32(w, inner.Count())`,
                 `            w.Append(inner)`,
-                `        end if`
+                `        end if`,
             );
         } else if (f.repeated) {
             // googlevideo always writes packed repeated scalars, even an empty list (e.g. `32 00`).
@@ -205,10 +205,17 @@ function emitWrite(m: MessageInfo): string[] {
                 `        end if`,
                 ...pushTag(f, "        "),
                 `        protobuf.writeVarint32(w, inner.Count())`,
-                `        w.Append(inner)`
+                `        w.Append(inner)`,
             );
         } else {
-            lines.push(`        if v <> invalid`, `            if ${presentCondition(f)}`, ...pushTag(f, "                "), `                ${WRITERS[f.kind]!("v")}`, `            end if`, `        end if`);
+            lines.push(
+                `        if v <> invalid`,
+                `            if ${presentCondition(f)}`,
+                ...pushTag(f, "                "),
+                `                ${WRITERS[f.kind]!("v")}`,
+                `            end if`,
+                `        end if`,
+            );
         }
     }
     lines.push(`    end sub`);

@@ -59,28 +59,28 @@ export function loadSchema(dir: string = SCHEMA_DIR): Schema {
     const enums: EnumInfo[] = [];
     for (const item of root.nestedArray.flatMap((ns) => (ns instanceof protobuf.Namespace ? ns.nestedArray : []))) {
         if (item instanceof protobuf.Type) messages.push(toMessage(item));
-        else if (item instanceof protobuf.Enum) enums.push({ name: item.name, values: Object.entries(item.values).map(([name, value]) => ({ name, value })) });
+        else if (item instanceof protobuf.Enum)
+            enums.push({ name: item.name, values: Object.entries(item.values).map(([name, value]) => ({ name, value })) });
     }
     return { messages, enums };
 }
 
 function toMessage(type: protobuf.Type): MessageInfo {
-    const fields = type.fieldsArray
-        .map((field): FieldInfo => {
-            const scalar = SCALARS[field.type];
-            if (!scalar && !(field.resolvedType instanceof protobuf.Type)) {
-                throw new Error(`${type.name}.${field.name}: unsupported type ${field.type}`);
-            }
-            if (field.map) throw new Error(`${type.name}.${field.name}: maps are not supported`);
-            return {
-                name: camelCase(field.name),
-                protoName: field.name,
-                number: field.id,
-                kind: scalar ?? "message",
-                messageType: scalar ? undefined : field.resolvedType!.name,
-                repeated: field.repeated,
-            };
-        });
+    const fields = type.fieldsArray.map((field): FieldInfo => {
+        const scalar = SCALARS[field.type];
+        if (!scalar && !(field.resolvedType instanceof protobuf.Type)) {
+            throw new Error(`${type.name}.${field.name}: unsupported type ${field.type}`);
+        }
+        if (field.map) throw new Error(`${type.name}.${field.name}: maps are not supported`);
+        return {
+            name: camelCase(field.name),
+            protoName: field.name,
+            number: field.id,
+            kind: scalar ?? "message",
+            messageType: scalar ? undefined : field.resolvedType!.name,
+            repeated: field.repeated,
+        };
+    });
     for (const f of fields) {
         if (f.repeated && f.kind !== "message" && f.kind !== "int32") {
             throw new Error(`${type.name}.${f.name}: repeated ${f.kind} is not supported (only int32 and messages)`);

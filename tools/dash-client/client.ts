@@ -105,7 +105,14 @@ export class DashClient {
     }
 
     /** Walks the Periods in time order, loading each representation's index once. */
-    private async playTrack(track: Track, periods: MpdPeriod[], opts: PlayOptions, gate: TrackGate, report: PlayReport, random: () => number): Promise<void> {
+    private async playTrack(
+        track: Track,
+        periods: MpdPeriod[],
+        opts: PlayOptions,
+        gate: TrackGate,
+        report: PlayReport,
+        random: () => number,
+    ): Promise<void> {
         const style = opts.rangeStyle ?? "segments";
         const indexes = new Map<string, Sidx | null>();
         let timeMs = periods[0]!.startMs;
@@ -128,7 +135,12 @@ export class DashClient {
                 timeMs = period.endMs;
                 continue;
             }
-            const playWindow = cutWindow(mediaItems(sidx, period, rep, windowStart), period.endMs, seekPending ? opts.seek : undefined, opts.maxMediaMs);
+            const playWindow = cutWindow(
+                mediaItems(sidx, period, rep, windowStart),
+                period.endMs,
+                seekPending ? opts.seek : undefined,
+                opts.maxMediaMs,
+            );
             if (playWindow.seeked) seekPending = false;
             await this.fetchMedia(target, planRequests(playWindow.items, style, random), gate, report);
             if (playWindow.stop) return;
@@ -185,12 +197,31 @@ export class DashClient {
     }
 
     /** One ranged GET, validated and recorded; the body is stored at its file position when the response is usable. */
-    private async fetchRange(target: Target, kind: RequestKind, range: ByteRange, report: PlayReport, segments: number[] = [], timeMs?: number): Promise<Fetched> {
+    private async fetchRange(
+        target: Target,
+        kind: RequestKind,
+        range: ByteRange,
+        report: PlayReport,
+        segments: number[] = [],
+        timeMs?: number,
+    ): Promise<Fetched> {
         const { track, period, rep } = target;
         const index = report.requests.length;
         const record: RequestRecord = {
-            index, track, itag: rep.itag, key: rep.key, periodId: period.id, kind, range, segments, timeMs,
-            status: 0, bytes: 0, ms: 0, headers: {}, problems: [],
+            index,
+            track,
+            itag: rep.itag,
+            key: rep.key,
+            periodId: period.id,
+            kind,
+            range,
+            segments,
+            timeMs,
+            status: 0,
+            bytes: 0,
+            ms: 0,
+            headers: {},
+            problems: [],
         };
         report.requests.push(record);
         const res = await this.get(rep.url, range);
@@ -207,7 +238,12 @@ export class DashClient {
     }
 
     private get(url: string, range?: ByteRange): Promise<HttpResult> {
-        return httpGet(mapPort(url, this.opts.portMap), { agent: this.agent, timeoutMs: this.timeoutMs, headers: this.opts.headers, range });
+        return httpGet(mapPort(url, this.opts.portMap), {
+            agent: this.agent,
+            timeoutMs: this.timeoutMs,
+            headers: this.opts.headers,
+            range,
+        });
     }
 }
 

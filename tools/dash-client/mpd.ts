@@ -90,7 +90,12 @@ function parsePeriod(pe: XmlElement, pIndex: number, previousEnd: number, mpdBas
     return { id, startMs, durationMs, endMs, adaptationSets };
 }
 
-function parseAdaptationSet(ae: XmlElement, periodId: string, periodBase: string, periodSegmentBase: XmlElement | undefined): MpdAdaptationSet {
+function parseAdaptationSet(
+    ae: XmlElement,
+    periodId: string,
+    periodBase: string,
+    periodSegmentBase: XmlElement | undefined,
+): MpdAdaptationSet {
     const contentType = ae.attrs.contentType ?? ae.attrs.mimeType?.split("/")[0] ?? "";
     const inherited: Inherited = {
         periodId,

@@ -26,9 +26,11 @@ function checkContentRange(record: RequestRecord, knownTotal: number | undefined
     const got = { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? null : Number(m[3]) };
     record.contentRange = got;
     const problems: string[] = [];
-    if (got.start !== start || got.end !== end) problems.push(`Content-Range ${got.start}-${got.end} does not match the requested ${start}-${end}`);
+    if (got.start !== start || got.end !== end)
+        problems.push(`Content-Range ${got.start}-${got.end} does not match the requested ${start}-${end}`);
     if (got.total === null) problems.push("Content-Range total is '*'");
-    else if (knownTotal !== undefined && got.total !== knownTotal) problems.push(`Content-Range total ${got.total} differs from the representation length ${knownTotal}`);
+    else if (knownTotal !== undefined && got.total !== knownTotal)
+        problems.push(`Content-Range total ${got.total} differs from the representation length ${knownTotal}`);
     else if (got.total <= got.end) problems.push(`Content-Range total ${got.total} is not past the end ${got.end}`);
     return problems;
 }

@@ -41,7 +41,12 @@ export function mediaItems(sidx: Sidx, period: MpdPeriod, rep: MpdRepresentation
 }
 
 /** Cuts `items` before the first one at or after a pending seek's `atMs`, then before `maxMediaMs`. */
-export function cutWindow(items: MediaItem[], periodEndMs: number, seek: { atMs: number; toMs: number } | undefined, maxMediaMs: number | undefined): PlayWindow {
+export function cutWindow(
+    items: MediaItem[],
+    periodEndMs: number,
+    seek: { atMs: number; toMs: number } | undefined,
+    maxMediaMs: number | undefined,
+): PlayWindow {
     let kept = items;
     let nextMs = periodEndMs;
     let seeked = false;
@@ -79,7 +84,11 @@ export function planRequests(items: MediaItem[], style: RangeStyle, random: () =
             out.push({ range: { start: it.ref.range.start, end: at - 1 }, segments: [it.ref.sequence], startMs: it.startMs });
             out.push({ range: { start: at, end: it.ref.range.end }, segments: [it.ref.sequence], startMs: it.startMs });
         } else if (!split && after && after.ref.range.start === it.ref.range.end + 1) {
-            out.push({ range: { start: it.ref.range.start, end: after.ref.range.end }, segments: [it.ref.sequence, after.ref.sequence], startMs: it.startMs });
+            out.push({
+                range: { start: it.ref.range.start, end: after.ref.range.end },
+                segments: [it.ref.sequence, after.ref.sequence],
+                startMs: it.startMs,
+            });
             i++;
         } else {
             out.push(whole(it));

@@ -74,7 +74,13 @@ export class ReceivedRepresentation {
             if (at < 0) continue;
             const offset = s.start + at;
             if (!first || offset < first.offset) {
-                first = { key: this.key, offset, expected: offset < source.length ? source[offset]! : null, actual: s.data[at]!, request: s.request };
+                first = {
+                    key: this.key,
+                    offset,
+                    expected: offset < source.length ? source[offset]! : null,
+                    actual: s.data[at]!,
+                    request: s.request,
+                };
             }
         }
         const message = first

@@ -69,11 +69,26 @@ export function parseSidx(buf: Buffer, fileOffset: number, at = 0): Sidx {
     p += 2;
     if (p + count * 12 > at + boxSize) throw new Error(`sidx: ${count} references do not fit in the box`);
     const { references, end } = readReferences(buf, p, count, BigInt(fileOffset) + size + firstOffset, ept, BigInt(timescale));
-    return { version, timescale, earliestPresentationTime: ept, boxOffset: fileOffset, boxSize, references, endOffset: toSafeNumber(end, "offset") };
+    return {
+        version,
+        timescale,
+        earliestPresentationTime: ept,
+        boxOffset: fileOffset,
+        boxSize,
+        references,
+        endOffset: toSafeNumber(end, "offset"),
+    };
 }
 
 /** `count` 12-byte references from `buf[p]`, laid end to end from `offset` and `ticks`; `end` is one past the last byte. */
-function readReferences(buf: Buffer, p: number, count: number, offset: bigint, ticks: bigint, ts: bigint): { references: SidxReference[]; end: bigint } {
+function readReferences(
+    buf: Buffer,
+    p: number,
+    count: number,
+    offset: bigint,
+    ticks: bigint,
+    ts: bigint,
+): { references: SidxReference[]; end: bigint } {
     const references: SidxReference[] = [];
     for (let i = 0; i < count; i++, p += 12) {
         const word = buf.readUInt32BE(p);

@@ -51,7 +51,7 @@ export interface ConsoleSession {
  */
 export function followConsole(
     target: DeviceTarget,
-    options: { timeoutMs: number; isDone: (line: string) => boolean; onLine?: (line: string) => void }
+    options: { timeoutMs: number; isDone: (line: string) => boolean; onLine?: (line: string) => void },
 ): Promise<ConsoleSession> {
     return new Promise((resolveSession, rejectSession) => {
         const socket = connect({ host: target.host, port: target.consolePort ?? 8085 });
@@ -76,7 +76,7 @@ export function followConsole(
         };
         const timer = setTimeout(
             () => end(new Error(`no end of report on ${target.host}:${target.consolePort ?? 8085} within ${options.timeoutMs / 1000} s`)),
-            options.timeoutMs
+            options.timeoutMs,
         );
         socket.setEncoding("utf8");
         socket.once("connect", () => resolveSession({ finished, close: () => end() }));

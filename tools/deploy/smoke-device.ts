@@ -62,7 +62,10 @@ export class SmokeJudge {
     private exited = false;
     private readonly allow: RegExp[];
 
-    constructor(private readonly advanceS: number, allow: RegExp[] = []) {
+    constructor(
+        private readonly advanceS: number,
+        allow: RegExp[] = [],
+    ) {
         this.allow = allow;
     }
 
@@ -91,11 +94,15 @@ export class SmokeJudge {
 
     /** The verdict when the time ran out. */
     timedOut(timeoutS: number): SmokeVerdict {
-        const progress = this.last === undefined
-            ? "no [VideoPlayer] position line was printed"
-            : `last position ${this.last.toFixed(1)}, advanced ${(this.last - (this.lowest ?? this.last)).toFixed(1)} s`;
+        const progress =
+            this.last === undefined
+                ? "no [VideoPlayer] position line was printed"
+                : `last position ${this.last.toFixed(1)}, advanced ${(this.last - (this.lowest ?? this.last)).toFixed(1)} s`;
         const exited = this.exited ? "; the channel exited" : "";
-        return { ok: false, reason: `position did not advance ${this.advanceS} s within ${timeoutS} s of the launch (${progress}${exited})` };
+        return {
+            ok: false,
+            reason: `position did not advance ${this.advanceS} s within ${timeoutS} s of the launch (${progress}${exited})`,
+        };
     }
 }
 
@@ -109,7 +116,10 @@ export async function launchDevChannel(host: string, ecpPort: number, manifestUr
         throw new Error(`ECP launch on ${host}:${ecpPort}: ${(error as Error).message}`, { cause: error });
     }
     if (!response.ok) {
-        const hint = response.status === 403 ? " (set Settings > System > Advanced system settings > Control by mobile apps to Enabled or Permissive)" : "";
+        const hint =
+            response.status === 403
+                ? " (set Settings > System > Advanced system settings > Control by mobile apps to Enabled or Permissive)"
+                : "";
         throw new Error(`ECP launch on ${host}:${ecpPort} answered ${response.status}${hint}`);
     }
 }
@@ -150,7 +160,9 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeVerdict> {
         options.onProgress?.(`${await sideload(options.target, options.zip)} (${options.zip} to ${options.target.host})`);
         if (verdict) return verdict;
         await launchDevChannel(options.target.host, options.ecpPort, options.manifestUrl);
-        options.onProgress?.(`launched dev on ${options.target.host}; waiting up to ${options.timeoutS} s for ${options.advanceS} s of playback`);
+        options.onProgress?.(
+            `launched dev on ${options.target.host}; waiting up to ${options.timeoutS} s for ${options.advanceS} s of playback`,
+        );
         const timeout = new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), options.timeoutS * 1000)));
         const ended = await Promise.race([session.finished.then(() => "ended" as const), timeout]);
         if (ended === "timeout") return verdict ?? judge.timedOut(options.timeoutS);

@@ -108,7 +108,10 @@ export async function launchProbe(host: string, ecpPort: number, params: ProbeLa
         throw new Error(`ECP launch on ${host}:${ecpPort}: ${(error as Error).message}`, { cause: error });
     }
     if (!response.ok) {
-        const hint = response.status === 403 ? " (set Settings > System > Advanced system settings > Control by mobile apps to Enabled or Permissive)" : "";
+        const hint =
+            response.status === 403
+                ? " (set Settings > System > Advanced system settings > Control by mobile apps to Enabled or Permissive)"
+                : "";
         throw new Error(`ECP launch on ${host}:${ecpPort} answered ${response.status}${hint}`);
     }
 }
@@ -119,12 +122,12 @@ async function firstAnswer(
     receiver: ReportReceiver,
     timeoutMs: number,
     timedOut: () => string,
-    ended?: Promise<string>
+    ended?: Promise<string>,
 ): Promise<ProbeOutcome> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<ProbeOutcome>((res) => (timer = setTimeout(() => res({ ok: false, reason: timedOut() }), timeoutMs)));
     const fromConsole = consoleVerdict.then<ProbeOutcome>((verdict) =>
-        verdict.kind === "report" ? { ok: true, report: verdict.report, via: "console" } : { ok: false, reason: verdict.reason }
+        verdict.kind === "report" ? { ok: true, report: verdict.report, via: "console" } : { ok: false, reason: verdict.reason },
     );
     const fromPost = receiver.received.then<ProbeOutcome>((report) => ({ ok: true, report, via: "post" }));
     const racers = [fromConsole, fromPost, timeout];
@@ -166,7 +169,11 @@ export async function runDeviceProbe(options: DeviceProbeOptions): Promise<Probe
         const { reader, verdict, feed } = readerWithVerdict(options.onLine);
         try {
             // Before sideloading: the console only shows what is printed while a client is connected.
-            session = await followConsole(options.target, { timeoutMs: (options.timeoutS + 600) * 1000, isDone: feed, onLine: () => undefined });
+            session = await followConsole(options.target, {
+                timeoutMs: (options.timeoutS + 600) * 1000,
+                isDone: feed,
+                onLine: () => undefined,
+            });
             session.finished.catch((error: Error) => options.onProgress(`${error.message}; still waiting for the POSTed report`));
         } catch (error) {
             options.onProgress(`${(error as Error).message}; continuing without the console (the report still comes as a POST)`);
@@ -175,7 +182,12 @@ export async function runDeviceProbe(options: DeviceProbeOptions): Promise<Probe
         await launchProbe(options.target.host, options.ecpPort, host.params);
         options.onProgress(`launched dev on ${options.target.host}; waiting up to ${options.timeoutS} s for the report`);
         const where = () => (reader.lastProgress ? `; last probe line: ${reader.lastProgress}` : "; the probe printed nothing");
-        return await firstAnswer(verdict, host.receiver, options.timeoutS * 1000, () => `no report within ${options.timeoutS} s of the launch${where()}`);
+        return await firstAnswer(
+            verdict,
+            host.receiver,
+            options.timeoutS * 1000,
+            () => `no report within ${options.timeoutS} s of the launch${where()}`,
+        );
     } catch (error) {
         return { ok: false, reason: (error as Error).message };
     } finally {
@@ -202,12 +214,24 @@ export async function runSimProbe(options: SimProbeOptions): Promise<ProbeOutcom
         const hostPort = await freeLoopbackPort();
         simulator = await Simulator.launch({ bridge: { portMap: { [options.listenPort]: hostPort } } });
         const { reader, verdict, feed } = readerWithVerdict(options.onLine);
-        const started = simulator.run(zip, { timeoutMs: (options.timeoutS + 60) * 1000, signal: stop.signal, onLine: (line) => void feed(line) });
+        const started = simulator.run(zip, {
+            timeoutMs: (options.timeoutS + 60) * 1000,
+            signal: stop.signal,
+            onLine: (line) => void feed(line),
+        });
         run = started;
         const ended = started.then((result) => `the simulator run ended before a report (${result.outcome}: ${result.reason})`);
-        options.onProgress(`running ${zip} in the simulator (probe port ${options.listenPort} -> 127.0.0.1:${hostPort}); waiting up to ${options.timeoutS} s`);
+        options.onProgress(
+            `running ${zip} in the simulator (probe port ${options.listenPort} -> 127.0.0.1:${hostPort}); waiting up to ${options.timeoutS} s`,
+        );
         const where = () => (reader.lastProgress ? `; last probe line: ${reader.lastProgress}` : "; the probe printed nothing");
-        const outcome = await firstAnswer(verdict, host.receiver, options.timeoutS * 1000, () => `no report within ${options.timeoutS} s${where()}`, ended);
+        const outcome = await firstAnswer(
+            verdict,
+            host.receiver,
+            options.timeoutS * 1000,
+            () => `no report within ${options.timeoutS} s${where()}`,
+            ended,
+        );
         const rules = (simulator as unknown as { deviceRules?: Record<string, unknown> }).deviceRules;
         return rules ? { ...outcome, simulator: { deviceRules: rules } } : outcome;
     } catch (error) {
@@ -241,7 +265,8 @@ function parseOptions() {
 
 function portNumber(text: string, name: string, allowZero: boolean): number {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < (allowZero ? 0 : 1) || value > 65535) throw new Error(`--${name} must be a port number, not "${text}"`);
+    if (!Number.isInteger(value) || value < (allowZero ? 0 : 1) || value > 65535)
+        throw new Error(`--${name} must be a port number, not "${text}"`);
     return value;
 }
 

@@ -49,11 +49,7 @@ export function parseReport(text: string): ProbeReport {
  * "BRIGHTSCRIPT: ERROR:" lines are not among them: the probe pokes at calls that may be missing,
  * and the firmware reports some of those on the console even though the probe recovers.
  */
-const CRASH_PATTERNS: RegExp[] = [
-    /\((?:runtime|compile) error &h[0-9a-f]+\)/i,
-    /Brightscript Debugger>/i,
-    /BrightScript Micro Debugger/i,
-];
+const CRASH_PATTERNS: RegExp[] = [/\((?:runtime|compile) error &h[0-9a-f]+\)/i, /Brightscript Debugger>/i, /BrightScript Micro Debugger/i];
 
 const SINGLE = /\[probe\] report (\{.*)$/;
 const BEGIN = /\[probe\] report-begin parts=(\d+)/;

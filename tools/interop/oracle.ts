@@ -55,10 +55,17 @@ export function fixForOracle(schema: Schema, name: string, msg: Msg, rng: Rng): 
         const v = msg[f.name];
         if (v === undefined) continue;
         if (COOKIE_FIELDS.has(`${name}.${f.name}`)) {
-            const cookie = { resolution: 1 + rng.int(999999), field2: rng.int(3), videoFmt: rng.chance(0.7) ? { itag: 248, lastModified: "1700000000000001", xtags: "" } : undefined, audioFmt: { itag: 140, lastModified: "0", xtags: rng.chance(0.5) ? "ChAKBWFjb250" : "" } };
+            const cookie = {
+                resolution: 1 + rng.int(999999),
+                field2: rng.int(3),
+                videoFmt: rng.chance(0.7) ? { itag: 248, lastModified: "1700000000000001", xtags: "" } : undefined,
+                audioFmt: { itag: 140, lastModified: "0", xtags: rng.chance(0.5) ? "ChAKBWFjb250" : "" },
+            };
             msg[f.name] = GV.PlaybackCookie.encode(cookie).finish();
         } else if (f.kind === "message") {
-            msg[f.name] = f.repeated ? (v as Msg[]).map((x) => fixForOracle(schema, f.messageType!, x, rng)) : fixForOracle(schema, f.messageType!, v as Msg, rng);
+            msg[f.name] = f.repeated
+                ? (v as Msg[]).map((x) => fixForOracle(schema, f.messageType!, x, rng))
+                : fixForOracle(schema, f.messageType!, v as Msg, rng);
         }
     }
     return msg;
@@ -144,7 +151,10 @@ export function onlyGvFields(schema: Schema, name: string, msg: Msg): Msg {
     for (const f of findMessage(schema, name).fields) {
         const v = msg[f.name];
         if (v === undefined || !gvKnows(name, f)) continue;
-        if (f.kind === "message") out[f.name] = f.repeated ? (v as Msg[]).map((x) => onlyGvFields(schema, f.messageType!, x)) : onlyGvFields(schema, f.messageType!, v as Msg);
+        if (f.kind === "message")
+            out[f.name] = f.repeated
+                ? (v as Msg[]).map((x) => onlyGvFields(schema, f.messageType!, x))
+                : onlyGvFields(schema, f.messageType!, v as Msg);
         else out[f.name] = v;
     }
     return out;
@@ -157,7 +167,8 @@ export function gvEncode(schema: Schema, name: string, msg: Msg): Uint8Array {
     const unknown = message.fields.filter((f) => !gvKnows(name, f));
     if (!codec) return refEncode(schema, name, msg, { unpacked: false, explicitDefaults: false });
     const known = message.fields.filter((f) => gvKnows(name, f));
-    if (unknown.some((u) => known.some((k) => k.number > u.number))) throw new Error(`${name}: fields unknown to googlevideo must come last`);
+    if (unknown.some((u) => known.some((k) => k.number > u.number)))
+        throw new Error(`${name}: fields unknown to googlevideo must come last`);
     const head = codec.encode(toGv(schema, name, msg)).finish();
     const tailMsg: Msg = Object.fromEntries(unknown.map((f) => [f.name, msg[f.name]]));
     const tail = refEncode(schema, name, tailMsg, { unpacked: false, explicitDefaults: false, only: new Set(unknown.map((f) => f.name)) });

@@ -41,11 +41,32 @@ export class Rng {
 }
 
 const INT32_EDGES = [0, 1, -1, 127, 128, 300, 16383, 16384, 2147483647, -2147483648, -129];
-const INT64_EDGES = [0n, 1n, -1n, 2147483647n, 2147483648n, 4294967296n, 9007199254740991n, 1700000000000000n, 9223372036854775807n, -9223372036854775808n];
+const INT64_EDGES = [
+    0n,
+    1n,
+    -1n,
+    2147483647n,
+    2147483648n,
+    4294967296n,
+    9007199254740991n,
+    1700000000000000n,
+    9223372036854775807n,
+    -9223372036854775808n,
+];
 const UINT64_EDGES = [0n, 1n, 4294967295n, 9223372036854775808n, 18446744073709551615n, 1700000000000000n];
 const UINT32_EDGES = [0n, 1n, 127n, 2147483647n, 2147483648n, 4294967295n];
 const FLOAT_EDGES = [0, 1, 1.5, -2.25, 0.5, 1e-40, -1e-45, 3.4028234663852886e38, 1.1754943508222875e-38, 0.1, 65504];
-const TEXTS = ["", "a", "itag", "audio/mp4; codecs=\"mp4a.40.2\"", "héllo wörld", "日本語", "emoji 😀", "sabr.malformed_config", "ChAKBWFjb250EgdwcmltYXJ5"];
+const TEXTS = [
+    "",
+    "a",
+    "itag",
+    'audio/mp4; codecs="mp4a.40.2"',
+    "héllo wörld",
+    "日本語",
+    "emoji 😀",
+    "sabr.malformed_config",
+    "ChAKBWFjb250EgdwcmltYXJ5",
+];
 
 function randomInt32(rng: Rng): number {
     return rng.chance(0.5) ? rng.pick(INT32_EDGES) : rng.u32() | 0;
@@ -182,5 +203,10 @@ export function toVectorJson(schema: Schema, name: string, msg: Msg): Record<str
 
 /** The field layout the BrightScript harness walks: [name, kind, messageType, repeated]. */
 export function schemaDescriptor(schema: Schema): Record<string, Array<[string, string, string, number]>> {
-    return Object.fromEntries(schema.messages.map((m) => [m.name, m.fields.map((f) => [f.name, f.kind, f.messageType ?? "", f.repeated ? 1 : 0] as [string, string, string, number])]));
+    return Object.fromEntries(
+        schema.messages.map((m) => [
+            m.name,
+            m.fields.map((f) => [f.name, f.kind, f.messageType ?? "", f.repeated ? 1 : 0] as [string, string, string, number]),
+        ]),
+    );
 }

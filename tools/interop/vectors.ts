@@ -13,7 +13,8 @@ export interface Vector {
     label: string;
 }
 
-const exact = (expected: string) => (result: string) => (result === expected ? undefined : `expected ${clip(expected)} got ${clip(result)}`);
+const exact = (expected: string) => (result: string) =>
+    result === expected ? undefined : `expected ${clip(expected)} got ${clip(result)}`;
 const clip = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…(${s.length})` : s);
 
 /** Top-level messages exercised with random values (every message googlevideo can encode). */
@@ -56,7 +57,9 @@ export function malformedVector(schema: Schema, name: string, bytes: Uint8Array,
             } catch (error) {
                 return `decoded ${clip(result)} where googlevideo throws (${(error as Error).message})`;
             }
-            return collapseReplacements(result) === collapseReplacements(gv) ? undefined : `decoded ${clip(result)}, googlevideo ${clip(gv)}`;
+            return collapseReplacements(result) === collapseReplacements(gv)
+                ? undefined
+                : `decoded ${clip(result)}, googlevideo ${clip(gv)}`;
         },
     };
 }
@@ -91,19 +94,61 @@ export function fixedVectors(schema: Schema): Vector[] {
     const a1Hex = clean(A1_HEX);
     v.push(encodeVector(schema, "VideoPlaybackAbrRequest", a1, "A.1 first request", a1Hex));
     v.push(decodeVector(schema, "VideoPlaybackAbrRequest", Buffer.from(a1Hex, "hex"), a1, "A.1 decode"));
-    const a2: Msg = { formatId: { itag: 140 }, startTimeMs: 0n, durationMs: 10000n, startSegmentIndex: 1, endSegmentIndex: 2, timeRange: { startTicks: 0n, durationTicks: 10000n, timescale: 1000 } };
+    const a2: Msg = {
+        formatId: { itag: 140 },
+        startTimeMs: 0n,
+        durationMs: 10000n,
+        startSegmentIndex: 1,
+        endSegmentIndex: 2,
+        timeRange: { startTicks: 0n, durationTicks: 10000n, timescale: 1000 },
+    };
     v.push(encodeVector(schema, "BufferedRange", a2, "A.2", "0a03088c0118904e200128023206 10904e18e807".replace(/ /g, "")));
-    const a3: Msg = { playbackCookie: new Uint8Array([1, 2]), sabrContexts: [{ type: 5, value: Buffer.from("ctx") }], unsentSabrContexts: [] };
+    const a3: Msg = {
+        playbackCookie: new Uint8Array([1, 2]),
+        sabrContexts: [{ type: 5, value: Buffer.from("ctx") }],
+        unsentSabrContexts: [],
+    };
     v.push(encodeVector(schema, "StreamerContext", a3, "A.3", "1a0201022a0708051203637478 3200".replace(/ /g, "")));
     const a4: Array<[string, string, Msg]> = [
         ["StreamProtectionStatus", "0801", { status: 1 }],
-        ["NextRequestPolicy", clean("08 98 75 10 98 75 3a 0e 08 bf 84 3d 3a 03 08 f8 01 42 03 08 8c 01"), { targetAudioReadaheadMs: 15000, targetVideoReadaheadMs: 15000, playbackCookie: Buffer.from("08bf843d3a0308f8014203088c01", "hex") }],
-        ["FormatInitializationMetadata", `0a0b${hex(Buffer.from("abcdefghijk"))}120c088c01108080f9c0c1c48203 18e0d403200c2a1d${hex(Buffer.from('audio/mp4; codecs="mp4a.40.2"'))}4880e4af015080f702`.replace(/ /g, ""), { videoId: "abcdefghijk", formatId: { itag: 140, lastModified: 1700000000000000n }, endTimeMs: 60000n, endSegmentNumber: 12n, mimeType: 'audio/mp4; codecs="mp4a.40.2"', durationUnits: 2880000n, durationTimescale: 48000n }],
-        ["SabrContextUpdate", clean("08 05 10 04 1a 03 63 74 78 20 01 28 01"), { type: 5, scope: 4, value: Buffer.from("ctx"), sendByDefault: true, writePolicy: 1 }],
+        [
+            "NextRequestPolicy",
+            clean("08 98 75 10 98 75 3a 0e 08 bf 84 3d 3a 03 08 f8 01 42 03 08 8c 01"),
+            {
+                targetAudioReadaheadMs: 15000,
+                targetVideoReadaheadMs: 15000,
+                playbackCookie: Buffer.from("08bf843d3a0308f8014203088c01", "hex"),
+            },
+        ],
+        [
+            "FormatInitializationMetadata",
+            `0a0b${hex(Buffer.from("abcdefghijk"))}120c088c01108080f9c0c1c48203 18e0d403200c2a1d${hex(Buffer.from('audio/mp4; codecs="mp4a.40.2"'))}4880e4af015080f702`.replace(
+                / /g,
+                "",
+            ),
+            {
+                videoId: "abcdefghijk",
+                formatId: { itag: 140, lastModified: 1700000000000000n },
+                endTimeMs: 60000n,
+                endSegmentNumber: 12n,
+                mimeType: 'audio/mp4; codecs="mp4a.40.2"',
+                durationUnits: 2880000n,
+                durationTimescale: 48000n,
+            },
+        ],
+        [
+            "SabrContextUpdate",
+            clean("08 05 10 04 1a 03 63 74 78 20 01 28 01"),
+            { type: 5, scope: 4, value: Buffer.from("ctx"), sendByDefault: true, writePolicy: 1 },
+        ],
         ["SabrContextSendingPolicy", "0a010512001a0103", { startPolicy: [5], stopPolicy: [], discardPolicy: [3] }],
         ["SabrRedirect", `0a0b${hex(Buffer.from("https://a/b"))}`, { url: "https://a/b" }],
         ["SabrError", `0a15${hex(Buffer.from("sabr.malformed_config"))}1002`, { type: "sabr.malformed_config", code: 2 }],
-        ["SabrError", `0a15${hex(Buffer.from("sabr.malformed_config"))}10021a022004`, { type: "sabr.malformed_config", code: 2, error: { type: 4 } }],
+        [
+            "SabrError",
+            `0a15${hex(Buffer.from("sabr.malformed_config"))}10021a022004`,
+            { type: "sabr.malformed_config", code: 2, error: { type: 4 } },
+        ],
         ["SabrSeek", "0890bf0510e807180a", { seekMediaTime: 90000n, seekMediaTimescale: 1000, seekSource: 10 }],
         ["ReloadPlaybackContext", "0a050a03746f6b", { reloadPlaybackParams: { token: "tok" } }],
     ];
@@ -112,29 +157,75 @@ export function fixedVectors(schema: Schema): Vector[] {
         v.push(encodeVector(schema, name, msg, `A.4 ${name} encode`, h));
     }
     // Unpacked repeated int32 (what yt-dlp's protobug writes) must decode like packed.
-    v.push(decodeVector(schema, "SabrContextSendingPolicy", Buffer.from("08051003", "hex"), { startPolicy: [5], stopPolicy: [3] }, "unpacked 08 05 10 03"));
+    v.push(
+        decodeVector(
+            schema,
+            "SabrContextSendingPolicy",
+            Buffer.from("08051003", "hex"),
+            { startPolicy: [5], stopPolicy: [3] },
+            "unpacked 08 05 10 03",
+        ),
+    );
     // 3.3 worked example and A.5 chunk-split stream: every split point, both feeding modes.
-    const worked = Buffer.from(clean("14 21 18 8c 01 20 80 80 f9 c0 c1 c4 82 03 48 01 60 88 27 6a 0c 08 8c 01 10 80 80 f9 c0 c1 c4 82 03 70 03 15 04 00 aa bb cc 16 01 00"), "hex");
+    const worked = Buffer.from(
+        clean(
+            "14 21 18 8c 01 20 80 80 f9 c0 c1 c4 82 03 48 01 60 88 27 6a 0c 08 8c 01 10 80 80 f9 c0 c1 c4 82 03 70 03 15 04 00 aa bb cc 16 01 00",
+        ),
+        "hex",
+    );
     const a5 = Buffer.from(clean("14 04 08 01 10 05 15 06 01 09 09 09 09 09 16 01 01"), "hex");
-    for (const [name, stream] of [["3.3", worked], ["A.5", a5]] as const) {
+    for (const [name, stream] of [
+        ["3.3", worked],
+        ["A.5", a5],
+    ] as const) {
         for (let k = 1; k < stream.length; k++) {
             v.push(umpVector(stream, [k], "b", `${name} split ${k}`));
             v.push(umpVector(stream, [k], "f", `${name} split ${k} file`));
         }
-        v.push(umpVector(stream, Array.from({ length: stream.length - 1 }, (_, i) => i + 1), "b", `${name} byte by byte`));
+        v.push(
+            umpVector(
+                stream,
+                Array.from({ length: stream.length - 1 }, (_, i) => i + 1),
+                "b",
+                `${name} byte by byte`,
+            ),
+        );
     }
     // UMP varint table (3.2): a part of each type value, sizes at every varint length boundary.
-    for (const t of [20, 127, 128, 300, 16383, 16384, 2097151, 2097152]) v.push(umpVector(writeParts([[t, new Uint8Array(3)]]), [], "b", `type ${t}`));
+    for (const t of [20, 127, 128, 300, 16383, 16384, 2097151, 2097152])
+        v.push(umpVector(writeParts([[t, new Uint8Array(3)]]), [], "b", `type ${t}`));
     v.push(umpVector(Buffer.from([0xf0, 0, 0, 0, 0x10, 0]), [], "b", "5-byte type 268435456 (too large)"));
     v.push(umpVector(Buffer.from([0xf8, 20, 0, 0, 0, 0]), [], "b", "5-byte form with low bits set in b0"));
     v.push(umpVector(Buffer.from([21, 0, 22, 0]), [], "b", "MEDIA and MEDIA_END without header id"));
     // Huge string, 64-bit extremes, empty message.
-    const huge: Msg = { videoId: "x".repeat(70000) + "é", lmt: 18446744073709551615n, startRange: -9223372036854775808n, contentLength: 9223372036854775807n, headerId: 4294967295n };
+    const huge: Msg = {
+        videoId: "x".repeat(70000) + "é",
+        lmt: 18446744073709551615n,
+        startRange: -9223372036854775808n,
+        contentLength: 9223372036854775807n,
+        headerId: 4294967295n,
+    };
     v.push(encodeVector(schema, "MediaHeader", huge, "huge string and 64-bit extremes"));
     v.push(decodeVector(schema, "MediaHeader", gvEncode(schema, "MediaHeader", huge), huge, "huge string decode"));
     v.push(decodeVector(schema, "MediaHeader", new Uint8Array(), {}, "empty message"));
-    v.push(decodeVector(schema, "ClientAbrState", Buffer.from("7001a00180808080808080808001", "hex"), { lastManualDirection: -1, clientBitrateCapBytesPerSec: -9223372036854775808n }, "sint32 -1 and int64 min"));
-    v.push(decodeVector(schema, "NextRequestPolicy", Buffer.from("08ffffffffffffffffff01", "hex"), { targetAudioReadaheadMs: -1 }, "negative int32 as 10 bytes"));
+    v.push(
+        decodeVector(
+            schema,
+            "ClientAbrState",
+            Buffer.from("7001a00180808080808080808001", "hex"),
+            { lastManualDirection: -1, clientBitrateCapBytesPerSec: -9223372036854775808n },
+            "sint32 -1 and int64 min",
+        ),
+    );
+    v.push(
+        decodeVector(
+            schema,
+            "NextRequestPolicy",
+            Buffer.from("08ffffffffffffffffff01", "hex"),
+            { targetAudioReadaheadMs: -1 },
+            "negative int32 as 10 bytes",
+        ),
+    );
     v.push(encodeVector(schema, "NextRequestPolicy", { targetAudioReadaheadMs: -2147483648, backoffTimeMs: -1 }, "negative int32 encode"));
     return v;
 }
@@ -159,8 +250,14 @@ export function gvParts(stream: Uint8Array): Array<{ type: number; size: number 
 
 function randomResponse(schema: Schema, rng: Rng, mediaBytes: number): Uint8Array {
     const parts: Array<[number, Uint8Array]> = [];
-    const control: Array<[number, string]> = [[58, "StreamProtectionStatus"], [35, "NextRequestPolicy"], [42, "FormatInitializationMetadata"], [57, "SabrContextUpdate"]];
-    for (const [type, name] of control) if (rng.chance(0.6)) parts.push([type, gvEncode(schema, name, fixForOracle(schema, name, randomMessage(schema, name, rng), rng))]);
+    const control: Array<[number, string]> = [
+        [58, "StreamProtectionStatus"],
+        [35, "NextRequestPolicy"],
+        [42, "FormatInitializationMetadata"],
+        [57, "SabrContextUpdate"],
+    ];
+    for (const [type, name] of control)
+        if (rng.chance(0.6)) parts.push([type, gvEncode(schema, name, fixForOracle(schema, name, randomMessage(schema, name, rng), rng))]);
     let headerId = rng.chance(0.1) ? 127 + rng.int(300) : rng.int(6);
     let left = mediaBytes;
     while (left > 0) {
@@ -188,7 +285,15 @@ export function randomVectors(schema: Schema, rng: Rng, count: number): Vector[]
             out.push(decodeVector(schema, name, gvEncode(schema, name, msg), msg, `gv->brs ${name}`));
         } else if (roll < 0.4) {
             // Our independent encoder: unpacked repeated scalars and explicitly written defaults.
-            out.push(decodeVector(schema, name, refEncode(schema, name, msg, { unpacked: true, explicitDefaults: true }), msg, `ref(unpacked,defaults)->brs ${name}`));
+            out.push(
+                decodeVector(
+                    schema,
+                    name,
+                    refEncode(schema, name, msg, { unpacked: true, explicitDefaults: true }),
+                    msg,
+                    `ref(unpacked,defaults)->brs ${name}`,
+                ),
+            );
         } else if (roll < 0.5) {
             out.push(decodeVector(schema, name, withUnknownFields(gvEncode(schema, name, msg), rng), msg, `gv+unknown->brs ${name}`));
         } else if (roll < 0.72) {
@@ -228,10 +333,13 @@ function malformed(schema: Schema, name: string, bytes: Uint8Array, rng: Rng): V
     if (bytes.length === 0) return [];
     if (rng.chance(0.15)) {
         // Truncation at every offset (one message yields as many vectors as it has bytes, hence rarer).
-        return Array.from({ length: bytes.length }, (_, k) => malformedVector(schema, name, bytes.subarray(0, k), `truncated ${name} at ${k}/${bytes.length}`));
+        return Array.from({ length: bytes.length }, (_, k) =>
+            malformedVector(schema, name, bytes.subarray(0, k), `truncated ${name} at ${k}/${bytes.length}`),
+        );
     }
     const corrupt = Uint8Array.from(bytes);
-    for (let i = 0, n = 1 + rng.int(3); i < n; i++) corrupt[rng.int(corrupt.length)] = rng.pick([0xff, 0x80, 0x00, 0x0b, 0x0c, 0x0e, 0x0f, rng.int(256)]);
+    for (let i = 0, n = 1 + rng.int(3); i < n; i++)
+        corrupt[rng.int(corrupt.length)] = rng.pick([0xff, 0x80, 0x00, 0x0b, 0x0c, 0x0e, 0x0f, rng.int(256)]);
     return [malformedVector(schema, name, corrupt, `corrupted ${name}`)];
 }
 
@@ -245,8 +353,14 @@ function umpVectors(schema: Schema, rng: Rng): Vector[] {
     if (roll < 0.7) {
         // Large response, random boundaries; checked against googlevideo's whole-buffer reader too.
         const stream = randomResponse(schema, rng, 60000 + rng.int(200000));
-        const gv = gvParts(stream).map((p) => p.type).join(",");
-        const ours = expectedParts(stream).split(";").slice(0, -1).map((p) => p.split(":")[0]).join(",");
+        const gv = gvParts(stream)
+            .map((p) => p.type)
+            .join(",");
+        const ours = expectedParts(stream)
+            .split(";")
+            .slice(0, -1)
+            .map((p) => p.split(":")[0])
+            .join(",");
         if (gv !== ours) throw new Error(`reference UMP parse disagrees with googlevideo: ${gv} vs ${ours}`);
         const cuts = [...new Set(Array.from({ length: 1 + rng.int(30) }, () => 1 + rng.int(stream.length - 1)))].sort((a, b) => a - b);
         return [umpVector(stream, cuts, rng.chance(0.2) ? "f" : "b", `large stream ${stream.length} bytes, ${cuts.length} splits`)];

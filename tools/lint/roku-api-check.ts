@@ -722,8 +722,12 @@ function printText(result: CheckResult, listUses: boolean): void {
         for (const e of result.entriesUsed) console.log(`${e.entry}\t${e.minimumOs ?? "-"}\t${e.uses}\t${e.url}`);
     }
     for (const f of result.findings) console.log(`${f.file}:${f.line}:${f.col}: ${f.message}`);
-    const needs = result.required ? `Roku OS ${result.required.minimumOs} (${result.required.entry}, first at ${result.required.at})` : "no versioned entry";
-    console.log(`roku-api: ${result.features} versioned language feature uses; the channel needs ${needs}; manifest declares ${result.declaredMinimumOs ?? "nothing"}`);
+    const needs = result.required
+        ? `Roku OS ${result.required.minimumOs} (${result.required.entry}, first at ${result.required.at})`
+        : "no versioned entry";
+    console.log(
+        `roku-api: ${result.features} versioned language feature uses; the channel needs ${needs}; manifest declares ${result.declaredMinimumOs ?? "nothing"}`,
+    );
     console.log(summaryLine(result));
 }
 

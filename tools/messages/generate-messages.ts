@@ -76,7 +76,9 @@ function readContracts(file: SourceFile): Contracts {
         }
     };
     names.forEach(visit);
-    const structures = [...interfaces.keys()].filter((n) => reached.has(n)).map((n) => readStructure(interfaces.get(n)!, declarations, names.includes(n)));
+    const structures = [...interfaces.keys()]
+        .filter((n) => reached.has(n))
+        .map((n) => readStructure(interfaces.get(n)!, declarations, names.includes(n)));
     const messages = names.map((n) => structures.find((s) => s.name === n)!);
     return { enums: [...enums.values()], messages, structures };
 }
@@ -92,7 +94,12 @@ function readEnums(file: SourceFile): EnumType[] {
             return literal && Node.isStringLiteral(literal) ? literal.getLiteralValue() : undefined;
         });
         if (values.length === 0 || values.some((value) => value === undefined)) continue;
-        const doc = alias.getJsDocs().map((d) => d.getDescription()).join(" ").replace(/\s+/g, " ").trim();
+        const doc = alias
+            .getJsDocs()
+            .map((d) => d.getDescription())
+            .join(" ")
+            .replace(/\s+/g, " ")
+            .trim();
         enums.push({ name: alias.getName(), doc, values: values as string[] });
     }
     return enums;
@@ -102,7 +109,8 @@ function messageTypeNames(file: SourceFile): string[] {
     const declaration = file.getVariableDeclaration("MESSAGE_TYPES");
     let init: Node | undefined = declaration?.getInitializer();
     if (init && Node.isAsExpression(init)) init = init.getExpression();
-    if (!init || !Node.isArrayLiteralExpression(init)) throw new Error("contracts.ts: MESSAGE_TYPES must be an array literal of interface names");
+    if (!init || !Node.isArrayLiteralExpression(init))
+        throw new Error("contracts.ts: MESSAGE_TYPES must be an array literal of interface names");
     return init.getElements().map((e) => {
         if (!Node.isStringLiteral(e)) throw new Error(`contracts.ts: MESSAGE_TYPES holds ${e.getText()}, not a string literal`);
         return e.getLiteralValue();
@@ -137,7 +145,12 @@ function readStructure(decl: InterfaceDeclaration, declarations: Declarations, i
         fields.push({ name: fieldName, kind, list, optional: prop.hasQuestionToken() });
     }
     if (isMessage && messageType === "") throw new Error(`contracts.ts: message ${name} has no literal type field`);
-    const doc = decl.getJsDocs().map((d) => d.getDescription()).join(" ").replace(/\s+/g, " ").trim();
+    const doc = decl
+        .getJsDocs()
+        .map((d) => d.getDescription())
+        .join(" ")
+        .replace(/\s+/g, " ")
+        .trim();
     return { name, doc, messageType, fields };
 }
 

@@ -14,7 +14,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The DASH-only ES2021 build: everything the page needs, no dependencies. */
 const SHAKA_DIST = join(dirname(require.resolve("shaka-player/package.json")), "dist", "shaka-player.dash-es2021.js");
 
-
 /** What window.playerState() returns in the page. */
 export interface PlayerState {
     currentTime: number;
@@ -110,7 +109,7 @@ export async function startPlayerServer(): Promise<StaticServer> {
             ["/player-page.html", join(here, "player-page.html")],
             ["/player-page.js", join(here, "player-page.js")],
             ["/shaka-player.js", SHAKA_DIST],
-        ])
+        ]),
     );
 }
 
@@ -150,8 +149,8 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
             bodies.push(
                 response.body().then(
                     (body) => void responses.push({ url: response.url(), range, status: response.status(), body }),
-                    () => undefined
-                )
+                    () => undefined,
+                ),
             );
         });
     }
@@ -159,7 +158,13 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
     page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
 
     const query = new URLSearchParams({ manifest: options.manifestUrl });
-    if (options.ports) query.set("ports", Object.entries(options.ports).map(([from, to]) => `${from}:${to}`).join(","));
+    if (options.ports)
+        query.set(
+            "ports",
+            Object.entries(options.ports)
+                .map(([from, to]) => `${from}:${to}`)
+                .join(","),
+        );
     if (options.videoId) query.set("video", options.videoId);
     const pageUrl = `${server.origin}/player-page.html?${query.toString()}`;
     await page.goto(pageUrl);
@@ -241,9 +246,7 @@ interface PageApi {
 }
 
 async function readState(page: Page): Promise<PlayerState> {
-    return page.evaluate(() => (window as unknown as Partial<PageApi>).playerState?.() ?? null).then(
-        (state) => state ?? emptyState()
-    );
+    return page.evaluate(() => (window as unknown as Partial<PageApi>).playerState?.() ?? null).then((state) => state ?? emptyState());
 }
 
 async function hasSeeked(page: Page, since: number): Promise<boolean> {

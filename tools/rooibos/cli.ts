@@ -101,7 +101,9 @@ function testPackageOverrides(specs: string | undefined, out: string | undefined
     if (specs) {
         const config = JSON.parse(readFileSync("bsconfig.tests.json", "utf8")) as { files: Array<string | { src: string; dest: string }> };
         overrides.files = config.files.flatMap((entry) =>
-            typeof entry === "object" && entry.src === "tests/spec/**/*" ? [...specHelpers(entry.dest), specFiles(specs, entry.dest)] : [entry],
+            typeof entry === "object" && entry.src === "tests/spec/**/*"
+                ? [...specHelpers(entry.dest), specFiles(specs, entry.dest)]
+                : [entry],
         );
     }
     return overrides;

@@ -8,7 +8,7 @@ type FileEntry = string | { src: string; dest: string };
 export async function buildSpecPackage(specDir: string, name: string): Promise<BuildResult> {
     const testProject = JSON.parse(readFileSync("bsconfig.tests.json", "utf8")) as { files: FileEntry[] };
     const files = testProject.files.map((entry) =>
-        typeof entry !== "string" && entry.src.startsWith("tests/spec/") ? { src: `${specDir}/**/*.bs`, dest: entry.dest } : entry
+        typeof entry !== "string" && entry.src.startsWith("tests/spec/") ? { src: `${specDir}/**/*.bs`, dest: entry.dest } : entry,
     );
     return buildPackage("bsconfig.tests.json", {
         files,

@@ -2,9 +2,12 @@
 import type { RooibosReport, TestCase } from "./report.ts";
 
 function escapeXml(text: string): string {
-    return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] ?? c)
-        // XML 1.0 forbids most control characters, which can appear in BrightScript output.
-        .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, "");
+    return (
+        text
+            .replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] ?? c)
+            // XML 1.0 forbids most control characters, which can appear in BrightScript output.
+            .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, "")
+    );
 }
 
 function testCaseXml(test: TestCase): string {

@@ -17,7 +17,7 @@ export interface RooibosRun {
 export async function runRooibosPackage(
     simulator: Simulator,
     zip: string,
-    options: { timeoutMs: number; onLine?: (line: string) => void }
+    options: { timeoutMs: number; onLine?: (line: string) => void },
 ): Promise<RooibosRun> {
     const result = await simulator.run(zip, {
         timeoutMs: options.timeoutMs,

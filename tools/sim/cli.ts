@@ -102,8 +102,8 @@ function deviceRules(): DeviceRuleOverrides {
     }
 }
 
-const simulator = await Simulator.launch({ headed: values.headed, bridge: bridgeOptions(), deviceRules: deviceRules() }).catch((error: Error) =>
-    fail(error.message, 1)
+const simulator = await Simulator.launch({ headed: values.headed, bridge: bridgeOptions(), deviceRules: deviceRules() }).catch(
+    (error: Error) => fail(error.message, 1),
 );
 try {
     const result = await simulator.run(zip, {

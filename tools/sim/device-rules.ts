@@ -22,7 +22,7 @@ export const DEVICE_RULES = {
     numbersThroughFloat: {
         on: true,
         known: true,
-        device: "Str(), Int() and Fix() take a Float: a larger Integer, LongInteger or Double loses digits first (Str(1759049839859420&) is \" 1.75905e+15\")",
+        device: 'Str(), Int() and Fix() take a Float: a larger Integer, LongInteger or Double loses digits first (Str(1759049839859420&) is " 1.75905e+15")',
         doc: `${REF}/language/global-string-functions.md`,
     },
     renameRefusesExisting: {
@@ -46,7 +46,7 @@ export const DEVICE_RULES = {
     receiveZeroWhenEmpty: {
         on: true,
         known: false,
-        device: "Receive() on a socket with nothing to read returns 0 with Status() \"would block\", not -1",
+        device: 'Receive() on a socket with nothing to read returns 0 with Status() "would block", not -1',
         doc: `${REF}/interfaces/ifsocket.md`,
     },
     noByteArraySlice: {
@@ -81,7 +81,10 @@ export function kindSimulator(): DeviceRuleSet {
 export function parseDeviceRules(text: string): DeviceRuleOverrides {
     if (text.trim() === "none") return kindSimulator();
     const overrides: DeviceRuleOverrides = {};
-    for (const item of text.split(",").map((part) => part.trim()).filter(Boolean)) {
+    for (const item of text
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean)) {
         const match = /^(\w+)=(on|off)$/.exec(item);
         const name = match?.[1] as DeviceRuleName | undefined;
         if (!match || !name || !(name in DEVICE_RULES)) {

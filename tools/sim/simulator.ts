@@ -100,7 +100,7 @@ export class Simulator {
         /** The network bridge, when launched with `bridge`. */
         readonly bridge: Bridge | undefined,
         /** The device rules every run of this simulator follows. */
-        readonly deviceRules: DeviceRuleSet
+        readonly deviceRules: DeviceRuleSet,
     ) {}
 
     static async launch(options: SimulatorOptions = {}, server?: StaticServer): Promise<Simulator> {
@@ -181,9 +181,12 @@ export class Simulator {
             }
         });
         page.on("pageerror", (error) => splitter.push(`[page error] ${error.message}\n`));
-        await page.addInitScript((config) => {
-            (window as unknown as { simConfig: unknown }).simConfig = config;
-        }, { tmpVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024, cacheFSVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024 });
+        await page.addInitScript(
+            (config) => {
+                (window as unknown as { simConfig: unknown }).simConfig = config;
+            },
+            { tmpVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024, cacheFSVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024 },
+        );
         // The bridge's fast transport: a shared-memory channel per engine worker, relayed to Node over
         // a WebSocket (docs/bridge.md). Without it the workers call the bridge with synchronous XHR.
         if (this.bridge && this.bridge.options.transport !== "xhr") await page.addInitScript({ content: bridgePageScript() });
@@ -199,7 +202,7 @@ export class Simulator {
         const timeout = new Promise<Omit<RunResult, "lines" | "durationMs">>((resolve) => {
             timer = setTimeout(
                 () => resolve({ outcome: "timeout", reason: `timed out after ${options.timeoutMs / 1000} s` }),
-                options.timeoutMs
+                options.timeoutMs,
             );
         });
         const result = await Promise.race([ended, timeout]);
@@ -228,7 +231,11 @@ function installWorkerSetup(server: StaticServer, deviceRules: DeviceRuleSet, sc
     server.routes.set("/device-rules.js", join(workerDir, "device-rules.js"));
     const setup = JSON.stringify({ deviceRules, scripts });
     server.handlers.set("/sim-worker.json", (_req, res) => {
-        res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-store", "Cross-Origin-Resource-Policy": "same-origin" }).end(setup);
+        res.writeHead(200, {
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+            "Cross-Origin-Resource-Policy": "same-origin",
+        }).end(setup);
     });
 }
 

@@ -70,7 +70,7 @@ export async function startStaticServer(routes = defaultRoutes()): Promise<Stati
                 const type = CONTENT_TYPES[extname(file)] ?? "application/octet-stream";
                 res.writeHead(200, { ...headers, "Content-Type": type, "Content-Length": body.length }).end(body);
             },
-            () => res.writeHead(404, headers).end()
+            () => res.writeHead(404, headers).end(),
         );
     });
     const upgrades = new Map<string, UpgradeHandler>();

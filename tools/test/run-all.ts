@@ -36,9 +36,14 @@ function typeScriptStep(file: string): Step {
     return {
         name: file,
         command: [
-            process.execPath, "--import", "tsx", "--test",
-            "--test-reporter=spec", "--test-reporter-destination=stdout",
-            "--test-reporter=tap", `--test-reporter-destination=${tapFile}`,
+            process.execPath,
+            "--import",
+            "tsx",
+            "--test",
+            "--test-reporter=spec",
+            "--test-reporter-destination=stdout",
+            "--test-reporter=tap",
+            `--test-reporter-destination=${tapFile}`,
             file,
         ],
         before: () => rmSync(tapFile, { force: true }),

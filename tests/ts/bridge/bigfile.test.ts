@@ -79,8 +79,15 @@ describe("bridged *ToFile downloads of 16 MiB into tmp:/", () => {
                 // one distinct size per boundary at least, each below the final size.
                 const run = staged.run(`${method}-${value("round")}`);
                 assert.deepEqual(run.timedOut, [], `the .tmp was not seen reaching these sizes: ${line}`);
-                assert.deepEqual(run.openedAt.map((gate) => gate.boundary), BOUNDARIES, line);
-                assert.ok(run.openedAt.every((gate) => gate.seenSize < SIZE), JSON.stringify(run.openedAt));
+                assert.deepEqual(
+                    run.openedAt.map((gate) => gate.boundary),
+                    BOUNDARIES,
+                    line,
+                );
+                assert.ok(
+                    run.openedAt.every((gate) => gate.seenSize < SIZE),
+                    JSON.stringify(run.openedAt),
+                );
                 assert.ok(Number(value("steps")) >= BOUNDARIES.length, `the .tmp should be seen growing in steps: ${line}`);
                 assert.equal(Number(value("tmpAfter")), -1, line);
             }

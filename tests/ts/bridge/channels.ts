@@ -5,11 +5,7 @@ import { buildPackage } from "../../../tools/build/bsc.ts";
 export async function buildBridgeChannel(name: string, extra: { src: string; dest: string }[] = []): Promise<string> {
     const result = await buildPackage("bsconfig.json", {
         rootDir: ".",
-        files: [
-            { src: "tests/bridge/common/**/*", dest: "" },
-            { src: `tests/bridge/${name}/**/*`, dest: "" },
-            ...extra,
-        ],
+        files: [{ src: "tests/bridge/common/**/*", dest: "" }, { src: `tests/bridge/${name}/**/*`, dest: "" }, ...extra],
         stagingDir: `out/bridge/staging-${name}`,
         outFile: `out/bridge/${name}.zip`,
     });

@@ -123,9 +123,18 @@ describe("tmp:/ shared between the render thread and three tasks", () => {
     }
 
     it("hands files from a task to the render thread and back (tmp:/ and cachefs:/)", () => {
-        const cToken = value(result.lines.find((line) => line.startsWith("XTHREAD c-wrote=")), "c-wrote");
-        const renderToken = value(result.lines.find((line) => line.startsWith("XTHREAD render-wrote=")), "render-wrote");
-        assert.ok(cToken.length > 10 && renderToken.length > 10 && cToken !== renderToken, result.lines.filter((l) => l.startsWith("XTHREAD")).join("\n"));
+        const cToken = value(
+            result.lines.find((line) => line.startsWith("XTHREAD c-wrote=")),
+            "c-wrote",
+        );
+        const renderToken = value(
+            result.lines.find((line) => line.startsWith("XTHREAD render-wrote=")),
+            "render-wrote",
+        );
+        assert.ok(
+            cToken.length > 10 && renderToken.length > 10 && cToken !== renderToken,
+            result.lines.filter((l) => l.startsWith("XTHREAD")).join("\n"),
+        );
         const renderRead = result.lines.find((line) => line.startsWith("XTHREAD render-read "));
         assert.equal(value(renderRead, "tmp"), `c-${cToken}`, renderRead);
         assert.equal(value(renderRead, "cachefs"), `cc-${cToken}`, renderRead);
@@ -146,8 +155,15 @@ describe("tmp:/ shared between the render thread and three tasks", () => {
         // size per quarter, each below the final size, with every record read right.
         const run = staged.run("grow");
         assert.deepEqual(run.timedOut, [], `task c did not report reading at these sizes: ${tail}`);
-        assert.deepEqual(run.openedAt.map((gate) => gate.boundary), BOUNDARIES, tail);
-        assert.ok(run.openedAt.every((gate) => gate.seenSize < body.length), JSON.stringify(run.openedAt));
+        assert.deepEqual(
+            run.openedAt.map((gate) => gate.boundary),
+            BOUNDARIES,
+            tail,
+        );
+        assert.ok(
+            run.openedAt.every((gate) => gate.seenSize < body.length),
+            JSON.stringify(run.openedAt),
+        );
         assert.ok(Number(value(tail, "sizes")) >= BOUNDARIES.length, tail);
         assert.ok(Number(value(tail, "checks")) >= 3 * BOUNDARIES.length, tail);
         const final = lines.find((line) => line.startsWith("GROW-FINAL "));

@@ -73,7 +73,7 @@ describe("bridged roStreamSocket: a BrightScript echo server", () => {
         const socket = await connect(port);
         try {
             const reply = readBytes(socket, payload.length, 60_000);
-            for (let at = 0; at < payload.length; ) {
+            for (let at = 0; at < payload.length;) {
                 const size = 1 + Math.floor(random() * 30_000);
                 socket.write(payload.subarray(at, at + size));
                 at += size;
@@ -131,7 +131,10 @@ describe("bridged roStreamSocket: failures", () => {
         try {
             const result = await simulator.run(zip, { timeoutMs: 60_000, until: /ECHO-(LISTEN-FAILED|LISTENING)/ });
             assert.equal(result.outcome, "matched", result.reason);
-            assert.ok(result.lines.some((line) => line === "ECHO-LISTEN-FAILED 7010 status=98"), result.lines.join("\n"));
+            assert.ok(
+                result.lines.some((line) => line === "ECHO-LISTEN-FAILED 7010 status=98"),
+                result.lines.join("\n"),
+            );
         } finally {
             simulator.bridge!.portMap.set(7010, 0);
             await new Promise((resolve) => squatter.close(resolve));

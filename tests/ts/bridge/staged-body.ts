@@ -24,7 +24,7 @@ export class StagedBody {
     constructor(
         readonly body: Buffer,
         readonly boundaries: number[],
-        private readonly options: { chunkBytes: number; holdTimeoutMs: number }
+        private readonly options: { chunkBytes: number; holdTimeoutMs: number },
     ) {}
 
     /** The channel reported that download `key` has reached `size` bytes on disk. */

@@ -58,7 +58,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
 
 function trickle(req: http.IncomingMessage, res: http.ServerResponse): void {
     // CORS: the engine's own roUrlTransfer goes through the browser (the bridge does not need it).
-    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": TRICKLE_BODY.length, "Access-Control-Allow-Origin": "*" });
+    res.writeHead(200, {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": TRICKLE_BODY.length,
+        "Access-Control-Allow-Origin": "*",
+    });
     if (req.method === "HEAD") return void res.end();
     void (trickleGated ? trickleStages : trickleWhole).send("trickle", res);
 }
@@ -128,7 +132,11 @@ describe("bridged roUrlTransfer", () => {
         // The body was held at each quarter until the channel saw the .tmp reach it.
         const run = trickleStages.run("trickle");
         assert.deepEqual(run.timedOut, [], `the .tmp was not seen reaching these sizes: ${line}`);
-        assert.deepEqual(run.openedAt.map((gate) => gate.boundary), TRICKLE_BOUNDARIES, line);
+        assert.deepEqual(
+            run.openedAt.map((gate) => gate.boundary),
+            TRICKLE_BOUNDARIES,
+            line,
+        );
         assert.ok(number(line, "growthSteps") >= TRICKLE_BOUNDARIES.length, `the file should be seen growing: ${line}`);
         assert.equal(number(line, "final"), 65536, line);
         assert.equal(number(line, "tmpAfter"), -1, line);
@@ -163,10 +171,7 @@ describe("bridged roUrlTransfer", () => {
         assert.equal(field(result.lines, "POST-FILE-TO-FILE"), "POST-FILE-TO-FILE code=200 file=POST|-|file-body-0123456789");
         assert.equal(field(result.lines, "POST-FILE"), "POST-FILE code=200 body=POST|-|file-body-0123456789");
         assert.equal(field(result.lines, "HEAD"), "HEAD code=200 length=65536 body=[]");
-        assert.equal(
-            field(result.lines, "ERROR-DROPPED"),
-            "ERROR-DROPPED code=404 body=[] reason=The requested URL returned error: 404"
-        );
+        assert.equal(field(result.lines, "ERROR-DROPPED"), "ERROR-DROPPED code=404 body=[] reason=The requested URL returned error: 404");
         assert.equal(field(result.lines, "ERROR-RETAINED"), "ERROR-RETAINED code=404 body=[not here]");
     });
 
@@ -193,4 +198,3 @@ describe("the engine's own roUrlTransfer stays selectable", () => {
         }
     });
 });
-

@@ -24,10 +24,19 @@ describe("codegen", () => {
             for (const field of message.fields) {
                 if (!gvKnows(message.name, field) || field.kind === "message") continue;
                 let sample = randomScalar(rng, field.kind);
-                while (sample === 0 || sample === 0n || sample === false || sample === "" || (sample instanceof Uint8Array && sample.length === 0)) sample = randomScalar(rng, field.kind);
+                while (
+                    sample === 0 ||
+                    sample === 0n ||
+                    sample === false ||
+                    sample === "" ||
+                    (sample instanceof Uint8Array && sample.length === 0)
+                )
+                    sample = randomScalar(rng, field.kind);
                 if (message.name === "NextRequestPolicy" && field.name === "playbackCookie") sample = new Uint8Array([8, 1]);
                 // googlevideo always writes its packed lists, even empty, so give ours all of them too.
-                const msg: Msg = Object.fromEntries(message.fields.filter((f) => f.repeated && f.kind !== "message").map((f) => [f.name, []]));
+                const msg: Msg = Object.fromEntries(
+                    message.fields.filter((f) => f.repeated && f.kind !== "message").map((f) => [f.name, []]),
+                );
                 msg[field.name] = field.repeated ? [sample] : sample;
                 const ours = refEncode(schema, message.name, msg, { unpacked: false, explicitDefaults: false });
                 const theirs = gvEncode(schema, message.name, msg);

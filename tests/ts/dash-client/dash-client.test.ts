@@ -8,7 +8,16 @@ import type { AddressInfo } from "node:net";
 import { readFileSync } from "node:fs";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import type { FormatModel } from "../../../tools/origin/media-model.ts";
-import { DashClient, parseMpd, parseSidx, parseIsoDurationMs, type PlayOptions, type PlayReport, type RangeStyle, type RequestRecord } from "../../../tools/dash-client/index.ts";
+import {
+    DashClient,
+    parseMpd,
+    parseSidx,
+    parseIsoDurationMs,
+    type PlayOptions,
+    type PlayReport,
+    type RangeStyle,
+    type RequestRecord,
+} from "../../../tools/dash-client/index.ts";
 
 /** assert.ok with a message always (without one, Node re-parses the transpiled source, which is slow). */
 function ok(value: unknown, message: string): asserts value {
@@ -97,7 +106,10 @@ class FakeChannel {
         if (f.corrupt?.itag === itag && f.corrupt.offset >= start && f.corrupt.offset <= end) body[f.corrupt.offset - start]! ^= 0xff;
         let cr = `bytes ${start}-${end}/${src.length}`;
         if (f.badContentRange?.itag === itag && f.badContentRange.nth === nth) {
-            cr = f.badContentRange.mode === "shift" ? `bytes ${start + 1}-${end + 1}/${src.length}` : `bytes ${start}-${end}/${src.length + 1}`;
+            cr =
+                f.badContentRange.mode === "shift"
+                    ? `bytes ${start + 1}-${end + 1}/${src.length}`
+                    : `bytes ${start}-${end}/${src.length + 1}`;
         }
         res.writeHead(206, { "Content-Type": "video/mp4", "Content-Range": cr, "Content-Length": body.length, "Accept-Ranges": "bytes" });
         res.end(body);
@@ -149,7 +161,13 @@ function source(videoId: string, itag: number): Buffer {
     return sources.get(`${videoId}/${itag}`)!;
 }
 
-async function play(videoId: string, variant: string, opts: PlayOptions, faults: ChannelFaults = {}, timeoutMs?: number): Promise<PlayReport> {
+async function play(
+    videoId: string,
+    variant: string,
+    opts: PlayOptions,
+    faults: ChannelFaults = {},
+    timeoutMs?: number,
+): Promise<PlayReport> {
     channel.use(videoId, manifests.get(`${videoId}/${variant}`)!, faults);
     const client = new DashClient({ manifestUrl: channel.manifestUrl, requestTimeoutMs: timeoutMs });
     try {
@@ -171,9 +189,15 @@ test("parseMpd: origin single and multi manifests (captured fixtures) agree with
         assert.equal(mpd.mediaPresentationDurationMs, origin.titles.get("sabrOrigin1")!.durationMs);
         assert.equal(mpd.periods.length, variant === "single" ? 1 : 2);
         for (const p of mpd.periods) {
-            assert.deepEqual(p.adaptationSets.map((a) => a.contentType), ["video", "audio"]);
+            assert.deepEqual(
+                p.adaptationSets.map((a) => a.contentType),
+                ["video", "audio"],
+            );
             const reps = p.adaptationSets.flatMap((a) => a.representations);
-            assert.deepEqual(reps.map((r) => r.itag), [160, 133, 134, 140]);
+            assert.deepEqual(
+                reps.map((r) => r.itag),
+                [160, 133, 134, 140],
+            );
             for (const r of reps) {
                 const f = format("sabrOrigin1", r.itag);
                 assert.deepEqual(r.initRange, f.initRange, `${variant} ${r.itag} init`);
@@ -209,12 +233,24 @@ test("parseMpd: relative BaseURLs, entities, AdaptationSet-level SegmentBase, du
   <Period id="b"><AdaptationSet contentType="video"><Representation id="x"><SegmentBase indexRange="5-6"><Initialization range="0-4"/></SegmentBase></Representation></AdaptationSet></Period>
 </MPD>`;
     const mpd = parseMpd(text, "http://h:1/dir/manifest.mpd");
-    assert.deepEqual(mpd.periods.map((p) => [p.id, p.startMs, p.endMs]), [["a", 0, 10000], ["b", 10000, 60500]]);
+    assert.deepEqual(
+        mpd.periods.map((p) => [p.id, p.startMs, p.endMs]),
+        [
+            ["a", 0, 10000],
+            ["b", 10000, 60500],
+        ],
+    );
     const [r140, r139] = mpd.periods[0]!.adaptationSets[0]!.representations;
     assert.equal(r140!.url, "http://h:1/dir/media/a.mp4?key=140:x&y=1");
     assert.equal(r140!.key, "140:x");
     assert.equal(r140!.contentType, "audio");
-    assert.deepEqual([r140!.initRange, r140!.indexRange], [{ start: 0, end: 9 }, { start: 10, end: 20 }]);
+    assert.deepEqual(
+        [r140!.initRange, r140!.indexRange],
+        [
+            { start: 0, end: 9 },
+            { start: 10, end: 20 },
+        ],
+    );
     assert.equal(r140!.presentationTimeOffsetMs, 10000);
     assert.equal(r139!.url, "http://h:1/dir/media/");
     assert.equal(r139!.key, "139@a");
@@ -264,14 +300,27 @@ test("parseSidx: the files' v1 sidx, a v0 rebuild and 64-bit times give the mode
             const sidx = parseSidx(src.subarray(f.indexRange.start, f.indexRange.end + 1), f.indexRange.start);
             assert.equal(sidx.endOffset, src.length);
             assert.equal(sidx.timescale, f.timescale);
-            const expected = f.segments.map((s) => ({ sequence: s.sequence, range: s.range, startTicks: s.startTicks, durationTicks: s.durationTicks, startMs: s.startMs, durationMs: s.durationMs }));
+            const expected = f.segments.map((s) => ({
+                sequence: s.sequence,
+                range: s.range,
+                startTicks: s.startTicks,
+                durationTicks: s.durationTicks,
+                startMs: s.startMs,
+                durationMs: s.durationMs,
+            }));
             assert.deepEqual(sidx.references, expected, `${videoId} ${f.itag} v${sidx.version}`);
             // v0 rebuild at the same place (first_offset 0) parses to the same references.
             const v0 = parseSidx(buildSidx(f, 0, f.segments[0]!.startTicks, 0n), f.indexRange.start);
             assert.equal(v0.version, 0);
             const shift = v0.boxSize - sidx.boxSize;
-            assert.deepEqual(v0.references.map((r) => r.range.start - shift), expected.map((e) => e.range.start));
-            assert.deepEqual(v0.references.map((r) => r.durationMs), expected.map((e) => e.durationMs));
+            assert.deepEqual(
+                v0.references.map((r) => r.range.start - shift),
+                expected.map((e) => e.range.start),
+            );
+            assert.deepEqual(
+                v0.references.map((r) => r.durationMs),
+                expected.map((e) => e.durationMs),
+            );
             // v1 with an ept past 2^32 and a first_offset: exact BigInt arithmetic.
             const ept = 2n ** 40n + 12345n;
             const v1 = parseSidx(buildSidx(f, 1, ept, 7n), 1000);
@@ -295,7 +344,10 @@ for (const videoId of VIDEO_IDS) {
                 const report = await play(videoId, "single", { videoItag: itag, rangeStyle: style });
                 assert.deepEqual(report.errors, [], `${itag}: errors`);
                 assert.deepEqual(report.problems(), [], `${itag}: problems`);
-                for (const [track, t] of [["video", itag], ["audio", 140]] as const) {
+                for (const [track, t] of [
+                    ["video", itag],
+                    ["audio", 140],
+                ] as const) {
                     const f = format(videoId, t);
                     const src = source(videoId, t);
                     const got = report.byItag(t);
@@ -311,17 +363,37 @@ for (const videoId of VIDEO_IDS) {
                         assert.equal(r.contentRange?.total, src.length);
                     }
                     if (style === "combined-init") {
-                        assert.deepEqual(head.map((r) => [r.kind, r.range]), [["init+index", { start: 0, end: f.indexRange.end }]]);
+                        assert.deepEqual(
+                            head.map((r) => [r.kind, r.range]),
+                            [["init+index", { start: 0, end: f.indexRange.end }]],
+                        );
                     } else {
-                        assert.deepEqual(head.map((r) => [r.kind, r.range]), [["init", f.initRange], ["index", f.indexRange]]);
+                        assert.deepEqual(
+                            head.map((r) => [r.kind, r.range]),
+                            [
+                                ["init", f.initRange],
+                                ["index", f.indexRange],
+                            ],
+                        );
                     }
                     const bounds = new Set(f.segments.map((s) => s.range.start));
                     const ends = new Set(f.segments.map((s) => s.range.end));
                     if (style === "misaligned") {
-                        ok(mediaReqs.some((r) => !bounds.has(r.range.start)), `${t}: a request starts inside a subsegment`);
-                        if (f.segments.length >= 3) ok(mediaReqs.some((r) => r.segments.length === 2 && bounds.has(r.range.start) && ends.has(r.range.end)), `${t}: a request spans two subsegments`);
+                        ok(
+                            mediaReqs.some((r) => !bounds.has(r.range.start)),
+                            `${t}: a request starts inside a subsegment`,
+                        );
+                        if (f.segments.length >= 3)
+                            ok(
+                                mediaReqs.some((r) => r.segments.length === 2 && bounds.has(r.range.start) && ends.has(r.range.end)),
+                                `${t}: a request spans two subsegments`,
+                            );
                     } else {
-                        assert.deepEqual(mediaReqs.map((r) => r.range), f.segments.map((s) => s.range), `${t}: one request per subsegment`);
+                        assert.deepEqual(
+                            mediaReqs.map((r) => r.range),
+                            f.segments.map((s) => s.range),
+                            `${t}: one request per subsegment`,
+                        );
                     }
                 }
                 // Audio and video interleaved in time order, never more than 10 s apart.
@@ -346,7 +418,15 @@ for (const videoId of VIDEO_IDS) {
 test("multi-period manifest: each Period's key gets init + index, the itag's file is covered byte-exact", async () => {
     const report = await play("sabrOrigin1", "multi", { videoItag: 133 });
     assert.deepEqual(report.errors, []);
-    assert.deepEqual([...report.representations.keys()].sort(), ["133::content-0", "133::content-1", `140:${format("sabrOrigin1", 140).xtags}:content-0`, `140:${format("sabrOrigin1", 140).xtags}:content-1`].sort());
+    assert.deepEqual(
+        [...report.representations.keys()].sort(),
+        [
+            "133::content-0",
+            "133::content-1",
+            `140:${format("sabrOrigin1", 140).xtags}:content-0`,
+            `140:${format("sabrOrigin1", 140).xtags}:content-1`,
+        ].sort(),
+    );
     for (const key of report.representations.keys()) {
         const kinds = report.requests.filter((r) => r.key === key && r.kind !== "media").map((r) => r.kind);
         assert.deepEqual(kinds, ["init", "index"], key);
@@ -373,8 +453,14 @@ test("maxMediaMs and seek limit what is requested", async () => {
     const src = source("sabrOrigin1", 134);
     const short = await play("sabrOrigin1", "single", { videoItag: 134, maxMediaMs: 10_000 });
     assert.deepEqual(short.errors, []);
-    ok(media(short, "video").every((r) => r.timeMs! < 10_000) && media(short, "audio").every((r) => r.timeMs! < 10_000), "nothing at/after 10 s");
-    assert.deepEqual(media(short, "video").map((r) => r.segments[0]), [1, 2, 3, 4, 5]);
+    ok(
+        media(short, "video").every((r) => r.timeMs! < 10_000) && media(short, "audio").every((r) => r.timeMs! < 10_000),
+        "nothing at/after 10 s",
+    );
+    assert.deepEqual(
+        media(short, "video").map((r) => r.segments[0]),
+        [1, 2, 3, 4, 5],
+    );
     ok(short.verify(134, src).ok, "short verify");
     ok(short.byItag(134).gaps(src.length).length === 1, "the rest is missing");
     const seek = await play("sabrOrigin1", "single", { videoItag: 134, seek: { atMs: 10_000, toMs: 40_000 } });
@@ -384,14 +470,21 @@ test("maxMediaMs and seek limit what is requested", async () => {
     assert.deepEqual(seqs, expected);
     ok(seek.verify(134, src).ok, "seek verify");
     const back = await play("sabrOrigin1", "single", { videoItag: 134, seek: { atMs: 20_000, toMs: 4_000 } });
-    assert.deepEqual(media(back, "video").map((r) => r.segments[0]!), [...f.segments.filter((s) => s.startMs < 20_000), ...f.segments.filter((s) => s.startMs >= 4_000)].map((s) => s.sequence));
+    assert.deepEqual(
+        media(back, "video").map((r) => r.segments[0]!),
+        [...f.segments.filter((s) => s.startMs < 20_000), ...f.segments.filter((s) => s.startMs >= 4_000)].map((s) => s.sequence),
+    );
 });
 
 test("detects a corrupted byte exactly (media and init), in every range style", async () => {
     const f = format("sabrOrigin2", 133);
     const src = source("sabrOrigin2", 133);
     const s = f.segments[4]!;
-    for (const [style, offset] of [["segments", s.range.start + 1234], ["misaligned", s.range.end - 3], ["combined-init", 100]] as const) {
+    for (const [style, offset] of [
+        ["segments", s.range.start + 1234],
+        ["misaligned", s.range.end - 3],
+        ["combined-init", 100],
+    ] as const) {
         const report = await play("sabrOrigin2", "single", { videoItag: 133, rangeStyle: style }, { corrupt: { itag: 133, offset } });
         assert.deepEqual(report.errors, [], "transport and headers are fine");
         const v = report.verify(133, src);
@@ -412,15 +505,24 @@ test("detects a wrong Content-Range (shifted range, wrong total), a 200 and a st
     assert.equal(bad.length, 1);
     assert.equal(bad[0]!.itag, 160);
     assert.match(bad[0]!.problems.join(";"), /does not match the requested/);
-    ok(shifted.errors.some((e) => /does not match/.test(e)), "reported in errors");
+    ok(
+        shifted.errors.some((e) => /does not match/.test(e)),
+        "reported in errors",
+    );
     ok(shifted.byItag(160).gaps(source("sabrOrigin2", 160).length).length > 0, "the bad response is not assembled");
 
     const total = await play("sabrOrigin2", "single", { videoItag: 160 }, { badContentRange: { itag: 140, nth: 1, mode: "total" } });
-    assert.deepEqual(total.problems().map((r) => [r.itag, r.kind]), [[140, "init"]]);
+    assert.deepEqual(
+        total.problems().map((r) => [r.itag, r.kind]),
+        [[140, "init"]],
+    );
     assert.match(total.problems()[0]!.problems.join(";"), /differs from the representation length/);
 
     const late = await play("sabrOrigin2", "single", { videoItag: 160 }, { badContentRange: { itag: 160, nth: 6, mode: "total" } });
-    assert.deepEqual(late.problems().map((r) => [r.itag, r.kind]), [[160, "media"]]);
+    assert.deepEqual(
+        late.problems().map((r) => [r.itag, r.kind]),
+        [[160, "media"]],
+    );
 
     const full = await play("sabrOrigin2", "single", { videoItag: 160 }, { status200: { itag: 160, nth: 4 } });
     assert.match(full.problems()[0]!.problems.join(";"), /status 200/);

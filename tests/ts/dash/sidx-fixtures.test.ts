@@ -9,7 +9,11 @@ describe("SIDX fixtures", () => {
     it("match the origin's media and the synthetic boxes byte for byte", () => {
         for (const fixture of sidxFixtures()) {
             assert.ok(readFileSync(`tests/fixtures/sidx/${fixture.name}.sidx`).equals(fixture.box), `${fixture.name}.sidx`);
-            assert.deepEqual(JSON.parse(readFileSync(`tests/fixtures/sidx/${fixture.name}.json`, "utf8")), fixture.table, `${fixture.name}.json`);
+            assert.deepEqual(
+                JSON.parse(readFileSync(`tests/fixtures/sidx/${fixture.name}.json`, "utf8")),
+                fixture.table,
+                `${fixture.name}.json`,
+            );
         }
     });
 });

@@ -16,8 +16,16 @@ function fakeRoku(log: string[]): Promise<FakeRoku> {
 /** Runs make test-device's CLI against the stand-in. */
 function runTestDevice(roku: FakeRoku, password: string): Promise<ToolResult> {
     const args = [
-        "--zip", standIns.zip, "--timeout", "20", "--junit", "out/test-results/device-standin.xml",
-        "--package-port", String(roku.packagePort), "--console-port", String(roku.consolePort),
+        "--zip",
+        standIns.zip,
+        "--timeout",
+        "20",
+        "--junit",
+        "out/test-results/device-standin.xml",
+        "--package-port",
+        String(roku.packagePort),
+        "--console-port",
+        String(roku.consolePort),
     ];
     const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: password };
     return runTool("tools/deploy/test-device.ts", args, { env });
@@ -36,7 +44,7 @@ describe("sideload", () => {
         const roku = await fakeRoku([]);
         await assert.rejects(
             sideload({ host: "127.0.0.1", password: "wrong", packagePort: roku.packagePort }, standIns.zip),
-            /Unauthorized/
+            /Unauthorized/,
         );
         assert.equal(roku.installs.length, 0);
         assert.ok(roku.refused > 0);
@@ -44,7 +52,10 @@ describe("sideload", () => {
 
     it("needs ROKU_DEV_TARGET and ROKU_DEV_PASSWORD", () => {
         assert.throws(() => targetFromEnvironment({}), /ROKU_DEV_TARGET/);
-        assert.deepEqual(targetFromEnvironment({ ROKU_DEV_TARGET: "10.0.0.9", ROKU_DEV_PASSWORD: "p" }), { host: "10.0.0.9", password: "p" });
+        assert.deepEqual(targetFromEnvironment({ ROKU_DEV_TARGET: "10.0.0.9", ROKU_DEV_PASSWORD: "p" }), {
+            host: "10.0.0.9",
+            password: "p",
+        });
     });
 });
 

@@ -22,10 +22,18 @@ function fakeRoku(launchScript: ConsoleStep[], extra: { launchStatus?: number; c
 
 function runSmoke(roku: FakeRoku, args: string[] = []): Promise<ToolResult> {
     const ports = [
-        "--package-port", String(roku.packagePort), "--console-port", String(roku.consolePort), "--ecp-port", String(roku.ecpPort),
+        "--package-port",
+        String(roku.packagePort),
+        "--console-port",
+        String(roku.consolePort),
+        "--ecp-port",
+        String(roku.ecpPort),
     ];
     const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: "secret" };
-    return runTool("tools/deploy/smoke-device.ts", ["--zip", standIns.zip, "--timeout", "5", ...ports, ...args], { env, timeoutMs: 60_000 });
+    return runTool("tools/deploy/smoke-device.ts", ["--zip", standIns.zip, "--timeout", "5", ...ports, ...args], {
+        env,
+        timeoutMs: 60_000,
+    });
 }
 
 describe("make smoke-device against the stand-in", () => {
@@ -52,7 +60,7 @@ describe("make smoke-device against the stand-in", () => {
     it("fails on a BrightScript crash line", async () => {
         const roku = await fakeRoku([
             ...START,
-            "Type Mismatch. Operator \"+\" can't be applied to \"String\" and \"Integer\". (runtime error &h18) in pkg:/components/VideoPlayer/VideoPlayer.brs(42)",
+            'Type Mismatch. Operator "+" can\'t be applied to "String" and "Integer". (runtime error &h18) in pkg:/components/VideoPlayer/VideoPlayer.brs(42)',
             "Brightscript Debugger> ",
             player("playing", 20),
         ]);
@@ -129,7 +137,7 @@ describe("SmokeJudge", () => {
         const judge = new SmokeJudge(10, [/BRIGHTSCRIPT: ERROR: roSGNode.AddReplace/]);
         assert.equal(judge.feed("[VideoPlayer] recovered premature finish at 61.2"), undefined);
         assert.equal(judge.feed("[MainScene] status: loading the manifest (no error yet)"), undefined);
-        assert.equal(judge.feed("BRIGHTSCRIPT: ERROR: roSGNode.AddReplace: \"x\": Type mismatch"), undefined);
+        assert.equal(judge.feed('BRIGHTSCRIPT: ERROR: roSGNode.AddReplace: "x": Type mismatch'), undefined);
         assert.equal(judge.feed("BRIGHTSCRIPT: ERROR: roSGNode.ObserveField: no such field")?.ok, false);
     });
 

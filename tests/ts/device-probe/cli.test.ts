@@ -12,7 +12,7 @@ const REPORT = {
     device: { model: "4800X", osVersion: { major: "14", minor: "1", revision: "4", build: "4178" } },
     "byteArray.hasIfArraySlice": true,
     "longInteger.and64": { type: "LongInteger", toStr: "9223372032559808512" },
-    "spool.cancel": { error: "a \"quoted\" failure", code: 244 },
+    "spool.cancel": { error: 'a "quoted" failure', code: 244 },
 };
 const START: ConsoleStep[] = [
     "------ Running dev 'ytsabr device probe' main ------",
@@ -30,8 +30,20 @@ function fakeRoku(launchScript: ConsoleStep[]): Promise<FakeRoku> {
 
 function runProbe(roku: FakeRoku, out: string, args: string[] = []): Promise<ToolResult> {
     const options = [
-        "--zip", standIns.zip, "--out", out, "--timeout", "20", "--host-address", "127.0.0.1",
-        "--package-port", String(roku.packagePort), "--console-port", String(roku.consolePort), "--ecp-port", String(roku.ecpPort),
+        "--zip",
+        standIns.zip,
+        "--out",
+        out,
+        "--timeout",
+        "20",
+        "--host-address",
+        "127.0.0.1",
+        "--package-port",
+        String(roku.packagePort),
+        "--console-port",
+        String(roku.consolePort),
+        "--ecp-port",
+        String(roku.ecpPort),
     ];
     const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: "secret" };
     return runTool("tools/device-probe/cli.ts", [...options, ...args], { env, timeoutMs: 90_000 });
@@ -100,7 +112,11 @@ describe("npm run device-probe against the stand-in", () => {
         assert.equal(slow.status, 503);
         assert.equal(slow.headers.get("retry-after"), "7");
         assert.equal((await fetch(params.get("reportUrl") ?? "", { method: "POST", body: "{broken" })).status, 400);
-        const posted = await fetch(params.get("reportUrl") ?? "", { method: "POST", body: JSON.stringify(REPORT), headers: { "Content-Type": "application/json" } });
+        const posted = await fetch(params.get("reportUrl") ?? "", {
+            method: "POST",
+            body: JSON.stringify(REPORT),
+            headers: { "Content-Type": "application/json" },
+        });
         assert.equal(posted.status, 200);
         const result = await running;
         assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -112,7 +128,7 @@ describe("npm run device-probe against the stand-in", () => {
     it("fails with one line naming the crash", async () => {
         const roku = await fakeRoku([
             ...START,
-            "Type Mismatch. Operator \"+\" can't be applied to \"String\" and \"Integer\". (runtime error &h18) in pkg:/components/ProbeTask.brs(42)",
+            'Type Mismatch. Operator "+" can\'t be applied to "String" and "Integer". (runtime error &h18) in pkg:/components/ProbeTask.brs(42)',
             "Brightscript Debugger> ",
         ]);
         const result = await runProbe(roku, `${OUT_DIR}/crash.json`);
@@ -127,7 +143,10 @@ describe("npm run device-probe against the stand-in", () => {
         const roku = await fakeRoku(START);
         const result = await runProbe(roku, `${OUT_DIR}/timeout.json`, ["--timeout", "1"]);
         assert.equal(result.code, 1, result.stdout + result.stderr);
-        assert.match(result.stderr, /device-probe: FAIL: no report within 1 s of the launch; last probe line: \[probe\] asking spool\.cancel\n/);
+        assert.match(
+            result.stderr,
+            /device-probe: FAIL: no report within 1 s of the launch; last probe line: \[probe\] asking spool\.cancel\n/,
+        );
     });
 
     it("needs ROKU_DEV_TARGET and ROKU_DEV_PASSWORD, and checks its options", async () => {

@@ -39,9 +39,9 @@ describe("ConsoleReader", () => {
     });
 
     it("fails on a missing part, unreadable JSON and a BrightScript crash", () => {
-        const missing = readAll(["[probe] report-begin parts=2 chars=9", "[probe] report-part 1/2 {\"a\":", "[probe] report-end"]);
+        const missing = readAll(["[probe] report-begin parts=2 chars=9", '[probe] report-part 1/2 {"a":', "[probe] report-end"]);
         assert.deepEqual(missing.verdict, { kind: "failed", reason: "the console report is incomplete (parts missing: 2)" });
-        const broken = readAll(["[probe] report {\"a\": tru"]);
+        const broken = readAll(['[probe] report {"a": tru']);
         assert.equal(broken.verdict?.kind, "failed");
         assert.match(broken.verdict?.kind === "failed" ? broken.verdict.reason : "", /the report is not JSON/);
         const crash = readAll([
@@ -49,7 +49,10 @@ describe("ConsoleReader", () => {
             "Member function not found in BrightScript Component or interface. (runtime error &hf4) in pkg:/components/ProbeTask.brs(12)",
         ]);
         assert.equal(crash.verdict?.kind, "failed");
-        assert.match(crash.verdict?.kind === "failed" ? crash.verdict.reason : "", /^BrightScript error: Member function not found.*runtime error &hf4/);
+        assert.match(
+            crash.verdict?.kind === "failed" ? crash.verdict.reason : "",
+            /^BrightScript error: Member function not found.*runtime error &hf4/,
+        );
     });
 
     it("does not stop on BRIGHTSCRIPT: ERROR/WARNING lines, and remembers the last progress line", () => {

@@ -48,7 +48,10 @@ describe("Rooibos harness honesty", () => {
     it("refuses to build a package with a compile error", async () => {
         const build = await buildSpecPackage("tests/fixtures/harness/compile-error", "harness-compile-error");
         assert.equal(build.ok, false);
-        assert.ok(build.problems.some((problem) => /NoSuchFunction/.test(problem)), build.problems.join("\n"));
+        assert.ok(
+            build.problems.some((problem) => /NoSuchFunction/.test(problem)),
+            build.problems.join("\n"),
+        );
     });
 
     it("passes the channel's own test package", async () => {

@@ -33,8 +33,10 @@ test("bsfmt with the project's settings changes a misformatted file and keeps a 
     const { files, ...options } = bsfmtOptions;
     assert.ok(files.includes("src/**/*.bs") && files.includes("tests/spec/**/*.bs"), "bsfmt covers the channel and its specs");
     const formatter = new Formatter();
-    const formatted = "function add(a as integer, b as integer) as integer\n    if a > 0 then\n        return a + b\n    end if\n    return b\nend function\n";
+    const formatted =
+        "function add(a as integer, b as integer) as integer\n    if a > 0 then\n        return a + b\n    end if\n    return b\nend function\n";
     assert.equal(formatter.format(formatted, options), formatted);
-    const misformatted = "FUNCTION add(a as integer, b as integer) as integer\n  if a>0 then\n     return a+b\n  endif\n  return b\nend function\n";
+    const misformatted =
+        "FUNCTION add(a as integer, b as integer) as integer\n  if a>0 then\n     return a+b\n  endif\n  return b\nend function\n";
     assert.equal(formatter.format(misformatted, options), formatted);
 });

@@ -97,7 +97,9 @@ describe("roku-api-check on fixture channels", () => {
     });
 
     it("accepts what the project defines: functions, namespace functions, classes and their methods", () => {
-        const clean = MAIN.replace("ba.SliceBytes(0, 2)", "ba.Slice(1, 3)").replace("    FrobnicateThing(ba)\n", "").replace(`CreateObject("roMadeUp")`, `CreateObject("roList")`);
+        const clean = MAIN.replace("ba.SliceBytes(0, 2)", "ba.Slice(1, 3)")
+            .replace("    FrobnicateThing(ba)\n", "")
+            .replace(`CreateObject("roMadeUp")`, `CreateObject("roList")`);
         const result = checkProject({ root: fixture({ "src/main.bs": clean }) });
         assert.deepEqual(brief(result.findings), []);
         assert.ok(result.calls >= 10, `only ${result.calls} calls checked`);
@@ -108,8 +110,14 @@ describe("roku-api-check on fixture channels", () => {
         const run = await runTool(CLI, ["--root", root], { timeoutMs: 120_000 });
         assert.equal(run.code, 1, run.stdout + run.stderr);
         const lines = run.stdout.trimEnd().split("\n");
-        assert.ok(lines.includes(`src/main.bs:3:15: SliceBytes is not in Roku's documented API (${API_LABEL}) nor defined in the project`), run.stdout);
-        assert.ok(lines.includes(`src/main.bs:5:5: FrobnicateThing is not in Roku's documented API (${API_LABEL}) nor defined in the project`), run.stdout);
+        assert.ok(
+            lines.includes(`src/main.bs:3:15: SliceBytes is not in Roku's documented API (${API_LABEL}) nor defined in the project`),
+            run.stdout,
+        );
+        assert.ok(
+            lines.includes(`src/main.bs:5:5: FrobnicateThing is not in Roku's documented API (${API_LABEL}) nor defined in the project`),
+            run.stdout,
+        );
         assert.match(lines.at(-1)!, /^roku-api: \d+ calls checked, 3 findings$/);
         const json = await runTool(CLI, ["--root", root, "--json"], { timeoutMs: 120_000 });
         assert.equal(json.code, 1);
@@ -129,7 +137,10 @@ end sub
             "src/main.bs:3:19 monitor.GetChannelAvailableMemory minimum-os",
             "src/main.bs:4:19 monitor.GetMemoryLimitPercent minimum-os",
         ]);
-        assert.match(old.findings[1]!.message, /needs Roku OS 12\.5 \(ifAppMemoryMonitor\.GetChannelAvailableMemory, https:\/\/developer\.roku\.com\/docs\/references\/brightscript\/interfaces\/ifappmemorymonitor\.md\), above the channel's declared minimum 7\.1/);
+        assert.match(
+            old.findings[1]!.message,
+            /needs Roku OS 12\.5 \(ifAppMemoryMonitor\.GetChannelAvailableMemory, https:\/\/developer\.roku\.com\/docs\/references\/brightscript\/interfaces\/ifappmemorymonitor\.md\), above the channel's declared minimum 7\.1/,
+        );
         const mid = checkProject({ root: fixture({ "src/main.bs": source }, "10.5") });
         assert.deepEqual(brief(mid.findings), ["src/main.bs:3:19 monitor.GetChannelAvailableMemory minimum-os"]);
         const recent = checkProject({ root: fixture({ "src/main.bs": source }, "12.5") });
@@ -206,11 +217,17 @@ describe("tools/lint/roku-api.json", () => {
     it("links every entry to Roku's BrightScript reference and names only known interfaces", () => {
         const entries = [...api.globalFunctions, ...api.components, ...api.interfaces, ...api.methods, ...api.languageFeatures];
         for (const e of entries) {
-            assert.match(e.url, /^https:\/\/developer\.roku\.com\/docs\/references\/brightscript\/(components|interfaces|events|language)\/[a-z0-9-]+\.md$/, e.name);
+            assert.match(
+                e.url,
+                /^https:\/\/developer\.roku\.com\/docs\/references\/brightscript\/(components|interfaces|events|language)\/[a-z0-9-]+\.md$/,
+                e.name,
+            );
             assert.ok(e.minimumOs === null || /^\d+\.\d+$/.test(e.minimumOs), `${e.name}: ${e.minimumOs}`);
         }
-        for (const c of api.components) for (const i of c.interfaces) assert.ok(interfaces.has(i) || components.get(i)?.kind === "event", `${c.name}: ${i}`);
-        for (const m of api.methods) assert.ok(interfaces.has(m.interface) || components.get(m.interface)?.kind === "event", `${m.interface}.${m.name}`);
+        for (const c of api.components)
+            for (const i of c.interfaces) assert.ok(interfaces.has(i) || components.get(i)?.kind === "event", `${c.name}: ${i}`);
+        for (const m of api.methods)
+            assert.ok(interfaces.has(m.interface) || components.get(m.interface)?.kind === "event", `${m.interface}.${m.name}`);
     });
 
     it("covers what the channel's networking and memory code calls", () => {

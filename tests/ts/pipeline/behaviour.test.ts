@@ -21,13 +21,20 @@ interface Answer {
 function get(port: number, range: { start: number; end: number }, signal?: AbortSignal): Promise<Answer> {
     return new Promise((resolve, reject) => {
         const request = http.get(
-            { host: "127.0.0.1", port, path: `/video?key=${encodeURIComponent(VIDEO_KEY)}`, headers: { Range: `bytes=${range.start}-${range.end}` }, agent: false, signal },
+            {
+                host: "127.0.0.1",
+                port,
+                path: `/video?key=${encodeURIComponent(VIDEO_KEY)}`,
+                headers: { Range: `bytes=${range.start}-${range.end}` },
+                agent: false,
+                signal,
+            },
             (response) => {
                 const chunks: Buffer[] = [];
                 response.on("data", (chunk: Buffer) => chunks.push(chunk));
                 response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
                 response.on("error", reject);
-            }
+            },
         );
         request.on("error", reject);
     });
@@ -60,7 +67,11 @@ for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(","
         };
 
         before(async () => {
-            pipeline = await startPipeline({ workers, outDir: `out/pipeline-test/behaviour-${workers ? "workers" : "inline"}`, server: { deadlineMs: 10_000 } });
+            pipeline = await startPipeline({
+                workers,
+                outDir: `out/pipeline-test/behaviour-${workers ? "workers" : "inline"}`,
+                server: { deadlineMs: 10_000 },
+            });
             source = await pipeline.source(160);
             segments = parseSidx(source.subarray(INDEX_RANGE.start, INDEX_RANGE.end + 1), INDEX_RANGE.start).references;
             const index = await get(pipeline.channel.ports.video, INDEX_RANGE);
@@ -71,7 +82,10 @@ for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(","
         it("asks SABR once for a segment that two requests want at the same time", async () => {
             const wanted = segmentAt(40_000);
             const before = posts(pipeline.origin);
-            const [first, second] = await Promise.all([get(pipeline.channel.ports.video, wanted.range), get(pipeline.channel.ports.video, wanted.range)]);
+            const [first, second] = await Promise.all([
+                get(pipeline.channel.ports.video, wanted.range),
+                get(pipeline.channel.ports.video, wanted.range),
+            ]);
             expect(first, wanted);
             expect(second, wanted);
             assert.equal(posts(pipeline.origin) - before, 1, "one SABR POST for both requests");
@@ -110,39 +124,50 @@ for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(","
             expect(await get(pipeline.channel.ports.video, wanted.range), wanted);
         });
 
-        it("falls back to an inline fetch when the worker misses the deadline", { skip: !workers && "inline fetches have no worker to fall back from" }, async () => {
-            // The worker's POST is held for good: only the deadline's inline fetch can answer.
-            pipeline.origin.setFaults("F16:mode=hold@times=1");
-            const before = await pipelineStats(pipeline);
-            const wanted = segmentAt(17_000);
-            const answer = await get(pipeline.channel.ports.video, wanted.range);
-            expect(answer, wanted);
-            const after = await pipelineStats(pipeline);
-            assert.equal((after.fallbacks ?? 0) - (before.fallbacks ?? 0), 1);
-            pipeline.origin.setFaults("");
-        });
+        it(
+            "falls back to an inline fetch when the worker misses the deadline",
+            { skip: !workers && "inline fetches have no worker to fall back from" },
+            async () => {
+                // The worker's POST is held for good: only the deadline's inline fetch can answer.
+                pipeline.origin.setFaults("F16:mode=hold@times=1");
+                const before = await pipelineStats(pipeline);
+                const wanted = segmentAt(17_000);
+                const answer = await get(pipeline.channel.ports.video, wanted.range);
+                expect(answer, wanted);
+                const after = await pipelineStats(pipeline);
+                assert.equal((after.fallbacks ?? 0) - (before.fallbacks ?? 0), 1);
+                pipeline.origin.setFaults("");
+            },
+        );
     });
 }
 
-describe("cache budget over a long run (fetch worker + cache writer)", { timeout: 600_000, skip: (process.env.PIPELINE_MODES ?? "workers").includes("workers") ? false : "needs the cache writer" }, () => {
-    const budgetBytes = 300_000;
-    const everyStores = 4;
-    let pipeline: PipelineUnderTest;
-    before(async () => {
-        pipeline = await startPipeline({ outDir: "out/pipeline-test/budget", cacheWriter: { budgetBytes, maintenanceEveryStores: everyStores, maintenanceIntervalMs: 60_000 } });
-    });
-    after(async () => pipeline?.close());
+describe(
+    "cache budget over a long run (fetch worker + cache writer)",
+    { timeout: 600_000, skip: (process.env.PIPELINE_MODES ?? "workers").includes("workers") ? false : "needs the cache writer" },
+    () => {
+        const budgetBytes = 300_000;
+        const everyStores = 4;
+        let pipeline: PipelineUnderTest;
+        before(async () => {
+            pipeline = await startPipeline({
+                outDir: "out/pipeline-test/budget",
+                cacheWriter: { budgetBytes, maintenanceEveryStores: everyStores, maintenanceIntervalMs: 60_000 },
+            });
+        });
+        after(async () => pipeline?.close());
 
-    it("plays every format twice through a cache smaller than one format, byte-identical, within budget", async () => {
-        for (const itag of [160, 133, 134, 160]) {
-            const report = await pipeline.client().play({ videoItag: itag });
-            await assertDelivered(pipeline, report, itag, true);
-        }
-        const stats = await pipelineStats(pipeline);
-        assert.ok((stats.evicted ?? 0) > 0, "segments were evicted");
-        // Maintenance runs every few stores, so between runs the cache may exceed its budget by
-        // at most those stores (segments here are below 100 kB).
-        assert.ok((stats.cachePeakBytes ?? 0) <= budgetBytes + everyStores * 100_000, `peak ${stats.cachePeakBytes}`);
-        assert.ok((stats.cacheBytes ?? 0) <= budgetBytes + everyStores * 100_000, `now ${stats.cacheBytes}`);
-    });
-});
+        it("plays every format twice through a cache smaller than one format, byte-identical, within budget", async () => {
+            for (const itag of [160, 133, 134, 160]) {
+                const report = await pipeline.client().play({ videoItag: itag });
+                await assertDelivered(pipeline, report, itag, true);
+            }
+            const stats = await pipelineStats(pipeline);
+            assert.ok((stats.evicted ?? 0) > 0, "segments were evicted");
+            // Maintenance runs every few stores, so between runs the cache may exceed its budget by
+            // at most those stores (segments here are below 100 kB).
+            assert.ok((stats.cachePeakBytes ?? 0) <= budgetBytes + everyStores * 100_000, `peak ${stats.cachePeakBytes}`);
+            assert.ok((stats.cacheBytes ?? 0) <= budgetBytes + everyStores * 100_000, `now ${stats.cacheBytes}`);
+        });
+    },
+);

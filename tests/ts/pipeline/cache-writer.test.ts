@@ -177,8 +177,16 @@ describe("sabrCacheWriterTask in the simulator", () => {
         const sent = STORES + 1 + SNAPSHOTS + 3 + summary.releasedEvicted + 1;
         assert.ok(summary.stats, "no stats after FLUSH_RESULT");
         assert.ok(summary.releasedEvicted > 0, "evicted files were released");
-        assert.equal(summary.stats.messages, sent, `the writer saw ${summary.stats.messages} of ${sent} request sets: the simulator coalesced field sets`);
-        assert.equal(summary.results.length, STORES, `the driver saw ${summary.results.length} of ${STORES} STORE_RESULTs: response sets were coalesced`);
+        assert.equal(
+            summary.stats.messages,
+            sent,
+            `the writer saw ${summary.stats.messages} of ${sent} request sets: the simulator coalesced field sets`,
+        );
+        assert.equal(
+            summary.results.length,
+            STORES,
+            `the driver saw ${summary.results.length} of ${STORES} STORE_RESULTs: response sets were coalesced`,
+        );
         assert.deepEqual(
             summary.results.map((result) => [result.requestId, result.cacheKey]),
             Array.from({ length: STORES }, (_, index) => [index + 1, key(index + 1)]),

@@ -30,9 +30,16 @@ for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(","
         });
 
         it("reports stage timings and counters at /metrics", async () => {
-            const metrics = (await pipeline.channel.metrics()) as { pipeline: Record<string, number>; stages: Record<string, { samples: number }> };
+            const metrics = (await pipeline.channel.metrics()) as {
+                pipeline: Record<string, number>;
+                stages: Record<string, { samples: number }>;
+            };
             assert.ok((metrics.pipeline.fetches ?? 0) > 0 && (metrics.pipeline.segmentsReady ?? 0) > 0);
-            assert.ok(metrics.stages.protoEncodeMs!.samples > 0 && metrics.stages.proxyRoundTripMs!.samples > 0 && metrics.stages.umpProcessMs!.samples > 0);
+            assert.ok(
+                metrics.stages.protoEncodeMs!.samples > 0 &&
+                    metrics.stages.proxyRoundTripMs!.samples > 0 &&
+                    metrics.stages.umpProcessMs!.samples > 0,
+            );
             if (workers) assert.ok(metrics.stages.storeMs!.samples > 0, "store timings");
         });
 
@@ -44,7 +51,8 @@ for (const workers of (process.env.PIPELINE_MODES ?? "workers,inline").split(","
             const counts = JSON.parse(report!.slice(report!.indexOf("{"))) as Record<string, number>;
             assert.equal(counts["tmp:/sabr/spool"] ?? 0, 0, report);
             for (const [folder, files] of Object.entries(counts)) {
-                if (!["tmp:/sabr/cache", "tmp:/sabr/spool", "tmp:/sabr", "tmp:/"].includes(folder)) assert.equal(files, 0, `${folder}: ${report}`);
+                if (!["tmp:/sabr/cache", "tmp:/sabr/spool", "tmp:/sabr", "tmp:/"].includes(folder))
+                    assert.equal(files, 0, `${folder}: ${report}`);
             }
         });
     });
@@ -74,8 +82,13 @@ describe("delivery on a harsher device (no Slice, numeric payload, https origin)
     // Only lastModified here: the other request checks run in the deliveries above; on this slower
     // device, fetches overlap differently and the cookie chain is the scheduling work's subject.
     it("sent lastModified exactly in every SABR request (docs/sabr-protocol.md §9.4)", () => {
-        const checked = pipeline.origin.log().flatMap((entry) => entry.assertions.filter((a) => a.name === "lastModifiedExact" && a.ok !== null));
+        const checked = pipeline.origin
+            .log()
+            .flatMap((entry) => entry.assertions.filter((a) => a.name === "lastModifiedExact" && a.ok !== null));
         assert.ok(checked.length >= 2, `lastModified was checked in ${checked.length} requests`);
-        assert.deepEqual(checked.filter((a) => !a.ok).map((a) => a.detail), []);
+        assert.deepEqual(
+            checked.filter((a) => !a.ok).map((a) => a.detail),
+            [],
+        );
     });
 });

@@ -29,10 +29,14 @@ interface FaultRun {
     /** Log entries of this run have ids from here on. */
     firstLogId: number;
     report: PlayReport;
-    metrics: { pipeline: Record<string, number>; sessions: Record<string, { fatal: string; streamProtectionStatus: number; totals: Record<string, number> }> };
+    metrics: {
+        pipeline: Record<string, number>;
+        sessions: Record<string, { fatal: string; streamProtectionStatus: number; totals: Record<string, number> }>;
+    };
 }
 
-const session = (run: FaultRun): { fatal: string; streamProtectionStatus: number; totals: Record<string, number> } => run.metrics.sessions.root!;
+const session = (run: FaultRun): { fatal: string; streamProtectionStatus: number; totals: Record<string, number> } =>
+    run.metrics.sessions.root!;
 const postsOf = (run: FaultRun): number => posts(run.origin, run.firstLogId);
 
 const CASES: FaultCase[] = [
@@ -42,7 +46,11 @@ const CASES: FaultCase[] = [
     { faults: "F4@nth=2", outcome: "plays" },
     { faults: "F5@nth=2", outcome: "plays" },
     { faults: "F6@nth=1", outcome: "plays" },
-    { faults: "F7", outcome: "plays", check: (run) => assert.ok((run.metrics.pipeline.duplicates ?? 0) > 0, "duplicates were seen and ignored") },
+    {
+        faults: "F7",
+        outcome: "plays",
+        check: (run) => assert.ok((run.metrics.pipeline.duplicates ?? 0) > 0, "duplicates were seen and ignored"),
+    },
     { faults: "F8", outcome: "plays" },
     { faults: "F9", outcome: "plays" },
     { faults: "F10:backoff=500@nth=2", outcome: "plays" },
@@ -54,7 +62,15 @@ const CASES: FaultCase[] = [
     { faults: "F13@nth=2", outcome: "plays", check: (run) => assert.ok((session(run).totals.reloads ?? 0) >= 1, "a config error reloads") },
     { faults: "F13:type=sabr.unknown_error:layout=gv@nth=2", outcome: "plays" },
     { faults: "F13@always", outcome: "fails-cleanly", check: (run) => assert.match(session(run).fatal, /SABR error|reload loop/) },
-    { faults: "F14@nth=2", outcome: "plays", check: (run) => assert.ok(run.origin.log().some((entry) => entry.id >= run.firstLogId && entry.method === "GET" && entry.path.includes("reload=")), "the manifest was reloaded with the token") },
+    {
+        faults: "F14@nth=2",
+        outcome: "plays",
+        check: (run) =>
+            assert.ok(
+                run.origin.log().some((entry) => entry.id >= run.firstLogId && entry.method === "GET" && entry.path.includes("reload=")),
+                "the manifest was reloaded with the token",
+            ),
+    },
     { faults: "F15@nth=3", outcome: "plays", check: (run) => assert.ok((session(run).totals.reloads ?? 0) >= 1) },
     { faults: "F16@times=3", outcome: "plays" },
     { faults: "F16:status=429:retryAfter=1@nth=2", outcome: "plays" },
@@ -76,7 +92,11 @@ const CASES: FaultCase[] = [
     { faults: "F21@nth=2", outcome: "fails-cleanly" },
     { faults: "F22", outcome: "plays" },
     { faults: "F23:mode=eot", outcome: "plays" },
-    { faults: "F23:mode=short", outcome: "fails-cleanly", check: (run) => assert.ok(postsOf(run) < 40, `${postsOf(run)} POSTs: the missing last segment must not cause endless requests`) },
+    {
+        faults: "F23:mode=short",
+        outcome: "fails-cleanly",
+        check: (run) => assert.ok(postsOf(run) < 40, `${postsOf(run)} POSTs: the missing last segment must not cause endless requests`),
+    },
     { faults: "F24", outcome: "plays" },
     { faults: "F26:mode=cold", outcome: "plays" },
     { faults: "F26:mode=error", outcome: "plays" },
@@ -131,11 +151,23 @@ describe(`origin fault profiles (${workers ? "fetch worker + cache writer" : "in
                     assert.ok(verdict.ok, `itag ${itag}: ${verdict.message}`);
                 }
                 const timeouts = report.requests.filter((request) => request.error?.includes("timeout"));
-                assert.deepEqual(timeouts.map((request) => `${request.kind} ${request.range.start}`), [], "no request may hang");
+                assert.deepEqual(
+                    timeouts.map((request) => `${request.kind} ${request.range.start}`),
+                    [],
+                    "no request may hang",
+                );
                 if (faultCase.outcome === "plays") {
                     assert.deepEqual(report.errors, []);
-                    assert.deepEqual(report.problems().map((request) => `${request.kind} ${request.range.start}-${request.range.end}: ${request.problems.join("; ")}`), []);
-                    for (const itag of [VIDEO_ITAG, AUDIO_ITAG]) assert.ok(report.byItag(itag).covers(sources.get(itag)!.length), `itag ${itag} incomplete`);
+                    assert.deepEqual(
+                        report
+                            .problems()
+                            .map(
+                                (request) => `${request.kind} ${request.range.start}-${request.range.end}: ${request.problems.join("; ")}`,
+                            ),
+                        [],
+                    );
+                    for (const itag of [VIDEO_ITAG, AUDIO_ITAG])
+                        assert.ok(report.byItag(itag).covers(sources.get(itag)!.length), `itag ${itag} incomplete`);
                 } else {
                     const failures = report.requests.filter((request) => request.status >= 500);
                     assert.ok(failures.length > 0, "the failure reached the player as an HTTP error");

@@ -181,11 +181,15 @@ function sourceDigest(segment: ReadySegment): string {
     const source = sources.get(segment.itag);
     assert.ok(source, `no source for itag ${segment.itag}`);
     const start = Number(segment.startRange);
-    return createHash("md5").update(source.subarray(start, start + Number(segment.contentLength))).digest("hex");
+    return createHash("md5")
+        .update(source.subarray(start, start + Number(segment.contentLength)))
+        .digest("hex");
 }
 
 function sabrLog(rnFrom: number, rnTo: number): LogEntry[] {
-    return origin.log().filter((entry) => entry.path.includes("/videoplayback") && entry.rn !== undefined && entry.rn >= rnFrom && entry.rn <= rnTo);
+    return origin
+        .log()
+        .filter((entry) => entry.path.includes("/videoplayback") && entry.rn !== undefined && entry.rn >= rnFrom && entry.rn <= rnTo);
 }
 
 describe("sabrFetchWorkerTask against the local origin", () => {
@@ -195,7 +199,11 @@ describe("sabrFetchWorkerTask against the local origin", () => {
         assert.equal(result.outcome, "exited", `${result.reason}\n${result.lines.slice(-40).join("\n")}`);
         assert.ok(result.lines.includes("FW-DONE"));
         assert.ok(!result.lines.some((line) => line.startsWith("FW-TIMEOUT")), "a fetch did not finish in time");
-        assert.equal(result.lines.filter((line) => line.startsWith("[sabrFetchWorker] fetch ")).length, 6, "one log line per finished fetch");
+        assert.equal(
+            result.lines.filter((line) => line.startsWith("[sabrFetchWorker] fetch ")).length,
+            6,
+            "one log line per finished fetch",
+        );
     });
 
     it("(a) reports the target segment while the rest of the body is still to come", () => {
@@ -212,8 +220,14 @@ describe("sabrFetchWorkerTask against the local origin", () => {
         // The origin held the rest of the body until this test saw the target's SEGMENT_READY.
         assert.ok(releasedOnTarget, "the held body was not released on the target's SEGMENT_READY");
         const held = sabrLog(1, 1)[0];
-        assert.ok(held?.notes?.some((note) => /^held at byte [1-9]/.test(note)), JSON.stringify(held?.notes));
-        assert.ok(final.metrics.segmentReadyMs >= 0 && final.metrics.segmentReadyMs < final.metrics.proxyRoundTripMs, JSON.stringify(final.metrics));
+        assert.ok(
+            held?.notes?.some((note) => /^held at byte [1-9]/.test(note)),
+            JSON.stringify(held?.notes),
+        );
+        assert.ok(
+            final.metrics.segmentReadyMs >= 0 && final.metrics.segmentReadyMs < final.metrics.proxyRoundTripMs,
+            JSON.stringify(final.metrics),
+        );
         const segmentsReported = readySegments("held").length;
         assert.equal(final.segmentCount, segmentsReported);
         assert.ok(of("held", "SEGMENT_READY").length >= 2, "the segments after the hold come in a later SEGMENT_READY");
@@ -242,7 +256,10 @@ describe("sabrFetchWorkerTask against the local origin", () => {
         assert.equal(final.errorClass, "cancelled");
         // The origin never sent a byte of this body: the result can only have come from the cancel.
         const held = sabrLog(20, 29);
-        assert.ok(held.every((entry) => (entry.bytesWritten ?? 0) === 0), JSON.stringify(held.map((entry) => entry.bytesWritten)));
+        assert.ok(
+            held.every((entry) => (entry.bytesWritten ?? 0) === 0),
+            JSON.stringify(held.map((entry) => entry.bytesWritten)),
+        );
         assert.equal(of("cancel", "SEGMENT_READY").length, 0);
     });
 
@@ -253,14 +270,22 @@ describe("sabrFetchWorkerTask against the local origin", () => {
         assert.equal(final.rn, 12);
         assert.ok(final.targetDelivered);
         const log = sabrLog(10, 19);
-        assert.deepEqual(log.map((entry) => [entry.rn, entry.status]), [[11, 503], [12, 200]]);
+        assert.deepEqual(
+            log.map((entry) => [entry.rn, entry.status]),
+            [
+                [11, 503],
+                [12, 200],
+            ],
+        );
         const gap = log[1]!.time - log[0]!.time;
         assert.ok(gap >= 450, `the retry came ${gap} ms after the 503 (backoff 500 ms)`);
         assert.ok(log[1]!.assertions.find((assertion) => assertion.name === "rnIncreasing")?.ok !== false);
     });
 
     it("(e) answers bad messages with MESSAGE_ERROR and keeps working", () => {
-        const errors = of("bad", "MESSAGE_ERROR").map((record) => record.msg as unknown as { requestId: number; receivedType: string; error: string });
+        const errors = of("bad", "MESSAGE_ERROR").map(
+            (record) => record.msg as unknown as { requestId: number; receivedType: string; error: string },
+        );
         assert.equal(errors.length, 3, JSON.stringify(errors));
         assert.equal(errors[0]!.requestId, 40);
         assert.equal(errors[0]!.receivedType, "FETCH_REQUEST");
@@ -292,13 +317,20 @@ describe("sabrFetchWorkerTask against the local origin", () => {
         const final = resultOf("cancel-announced", 6);
         assert.equal(final.outcome, "cancelled");
         const announced = readySegments("cancel-announced");
-        assert.ok(announced.some((ready) => ready.segment.target), "the target was announced before the cancel");
+        assert.ok(
+            announced.some((ready) => ready.segment.target),
+            "the target was announced before the cancel",
+        );
         const kept = result.lines.find((line) => line.startsWith("FW-KEPT "));
         assert.ok(kept, "no FW-KEPT line");
         const segments = (JSON.parse(kept.slice(8)) as { segments: Array<{ itag: number; sequence: number; digest: string }> }).segments;
         assert.equal(segments.length, announced.length);
         announced.forEach((ready, i) => {
-            assert.equal(segments[i]!.digest, sourceDigest(ready.segment), `itag ${ready.segment.itag} seq ${ready.segment.sequence} after the cancel`);
+            assert.equal(
+                segments[i]!.digest,
+                sourceDigest(ready.segment),
+                `itag ${ready.segment.itag} seq ${ready.segment.sequence} after the cancel`,
+            );
         });
     });
 

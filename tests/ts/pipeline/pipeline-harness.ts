@@ -51,7 +51,9 @@ export async function startPipeline(settings: PipelineSettings): Promise<Pipelin
         timeoutMs: 600_000,
         deviceRules: settings.deviceRules,
         ...(origin.tls ? { trustedCertificates: [origin.tls.caPem] } : {}),
-        ...(workers ? { fetchWorker: {}, cacheWriter: settings.cacheWriter ?? {} } : { fetchWorker: false as never, cacheWriter: false as never }),
+        ...(workers
+            ? { fetchWorker: {}, cacheWriter: settings.cacheWriter ?? {} }
+            : { fetchWorker: false as never, cacheWriter: false as never }),
     };
     let channel: RunningChannel;
     try {
@@ -85,9 +87,17 @@ export async function startPipeline(settings: PipelineSettings): Promise<Pipelin
 }
 
 /** Every received byte equals the source, for the video itag and the audio. */
-export async function assertDelivered(pipeline: PipelineUnderTest, report: PlayReport, videoItag: number, wholeTitle: boolean): Promise<void> {
+export async function assertDelivered(
+    pipeline: PipelineUnderTest,
+    report: PlayReport,
+    videoItag: number,
+    wholeTitle: boolean,
+): Promise<void> {
     assert.deepEqual(report.errors, [], "client errors");
-    assert.deepEqual(report.problems().map((r) => `${r.kind} ${r.range.start}-${r.range.end}: ${r.problems.join("; ")}`), []);
+    assert.deepEqual(
+        report.problems().map((r) => `${r.kind} ${r.range.start}-${r.range.end}: ${r.problems.join("; ")}`),
+        [],
+    );
     for (const itag of [videoItag, AUDIO_ITAG]) {
         const source = await pipeline.source(itag);
         const verdict = report.verify(itag, source);
@@ -101,7 +111,11 @@ export function failedAssertions(origin: OriginHandle, ignore: string[] = [], fr
     return origin
         .log()
         .filter((entry) => entry.method === "POST" && entry.id >= fromId)
-        .flatMap((entry) => entry.assertions.filter((a) => a.ok === false && !ignore.includes(a.name)).map((a) => `rn=${entry.rn}: ${a.name} (${a.detail ?? ""})`));
+        .flatMap((entry) =>
+            entry.assertions
+                .filter((a) => a.ok === false && !ignore.includes(a.name))
+                .map((a) => `rn=${entry.rn}: ${a.name} (${a.detail ?? ""})`),
+        );
 }
 
 /** SABR POSTs the origin logged (log entries from `fromId` on). */

@@ -76,16 +76,13 @@ describe("shaka-player in the simulator's Chromium", () => {
     it("has MSE support for the origin's H.264 and AAC codecs", async () => {
         const page = await browser.newPage();
         try {
-            const support = await page.evaluate(
-                (types) => types.map((type) => [type, MediaSource.isTypeSupported(type)] as const),
-                CODECS
-            );
+            const support = await page.evaluate((types) => types.map((type) => [type, MediaSource.isTypeSupported(type)] as const), CODECS);
             const missing = support.filter(([, ok]) => !ok).map(([type]) => type);
             assert.deepEqual(
                 missing,
                 [],
                 `this Chromium (${browser.version()}) cannot decode ${missing.join(", ")} in MSE: ` +
-                    "it needs a build with proprietary codecs (Debian's chromium package has them)"
+                    "it needs a build with proprietary codecs (Debian's chromium package has them)",
             );
         } finally {
             await page.close();
@@ -108,7 +105,7 @@ describe("shaka-player in the simulator's Chromium", () => {
             `${result.outcome}: ${result.reason}; startup ${result.startupMs} ms, wall ${result.wallMs} ms, ` +
                 `currentTime ${state.currentTime.toFixed(3)}, frames ${state.decodedFrames} decoded / ` +
                 `${state.droppedFrames} dropped, stalls ${state.stalls}, ${state.videoWidth}x${state.videoHeight}, ` +
-                `${result.requests.length} requests, screenshot ${screenshotPath}`
+                `${result.requests.length} requests, screenshot ${screenshotPath}`,
         );
         const context = `${result.reason}\nconsole: ${result.console.join("\n")}`;
         assert.equal(state.error, null, context);

@@ -95,13 +95,16 @@ describe("parameterised tests", () => {
         assert.ok(report);
         assert.equal(judgeReport(report).ok, true);
         const sets = report.tests.filter((test) => test.name.startsWith("keeps HTTP/1.1 connections alive unless told to close ["));
-        assert.deepEqual(sets.map((test) => test.name.slice(test.name.indexOf("["))), [
-            '["HTTP/1.1",null,true]',
-            '["HTTP/1.1","close",false]',
-            '["HTTP/1.1","keep-alive, Close",false]',
-            '["HTTP/1.0",null,false]',
-            '["HTTP/1.0","Keep-Alive",true]',
-        ]);
+        assert.deepEqual(
+            sets.map((test) => test.name.slice(test.name.indexOf("["))),
+            [
+                '["HTTP/1.1",null,true]',
+                '["HTTP/1.1","close",false]',
+                '["HTTP/1.1","keep-alive, Close",false]',
+                '["HTTP/1.0",null,false]',
+                '["HTTP/1.0","Keep-Alive",true]',
+            ],
+        );
         assert.ok(sets.every((test) => test.location.endsWith("RequestHead.spec.bs:68")));
     });
 });
@@ -109,7 +112,9 @@ describe("parameterised tests", () => {
 describe("status lines", () => {
     it("reads a name that fills the line up to a single dot", () => {
         const lines = recorded("pass").map((line) =>
-            line.includes("joins the title and version :") ? "  | |--answers pre-flights and marks answers when enabled : .PASS (4ms)" : line
+            line.includes("joins the title and version :")
+                ? "  | |--answers pre-flights and marks answers when enabled : .PASS (4ms)"
+                : line,
         );
         const report = parseRooibosReport(lines);
         assert.equal(report?.tests.length, 4);

@@ -60,9 +60,17 @@ export async function startServerChannel(settings: ServerSettings = {}): Promise
             cors: settings.cors ?? false,
             ...(settings.pollMs === undefined ? {} : { pollMs: settings.pollMs }),
             media: {
-                [VIDEO_KEY]: { path: "tmp:/fixtures/160.mp4", total: source[VIDEO_KEY]!.length, mimeType: 'video/mp4; codecs="avc1.4d400c"' },
+                [VIDEO_KEY]: {
+                    path: "tmp:/fixtures/160.mp4",
+                    total: source[VIDEO_KEY]!.length,
+                    mimeType: 'video/mp4; codecs="avc1.4d400c"',
+                },
                 [AUDIO_KEY]: { path: "tmp:/fixtures/140.mp4", total: source[AUDIO_KEY]!.length, mimeType: 'audio/mp4; codecs="mp4a.40.2"' },
-                [LARGE_KEY]: { path: "tmp:/fixtures/134.mp4", total: source[LARGE_KEY]!.length, mimeType: 'video/mp4; codecs="avc1.4d401e"' },
+                [LARGE_KEY]: {
+                    path: "tmp:/fixtures/134.mp4",
+                    total: source[LARGE_KEY]!.length,
+                    mimeType: 'video/mp4; codecs="avc1.4d401e"',
+                },
             },
         },
     };
@@ -109,4 +117,3 @@ export async function startServerChannel(settings: ServerSettings = {}): Promise
 export async function originManifest(origin: OriginHandle): Promise<string> {
     return (await fetch(`${origin.url}/manifest/${TITLE}.mpd?variant=single`)).text();
 }
-

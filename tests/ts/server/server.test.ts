@@ -57,7 +57,10 @@ describe("ytsabrServerTask through the bridge", () => {
         assert.equal(response?.headers["content-type"], "application/dash+xml");
         const text = response!.body.toString();
         assert.match(text, /<BaseURL>http:\/\/127\.0\.0\.1:7011\/video\?key=160::root<\/BaseURL>/);
-        assert.match(text, /<BaseURL>http:\/\/127\.0\.0\.1:7012\/audio\?key=140:ChEKBWFjb250EghvcmlnaW5hbAoKCgRsYW5nEgJlbg:root<\/BaseURL>/);
+        assert.match(
+            text,
+            /<BaseURL>http:\/\/127\.0\.0\.1:7012\/audio\?key=140:ChEKBWFjb250EghvcmlnaW5hbAoKCgRsYW5nEgJlbg:root<\/BaseURL>/,
+        );
         assert.doesNotMatch(text, /sabr:\/\/|SupplementalProperty/);
         assert.equal(Number(response?.headers["content-length"]), response?.body.length);
     });
@@ -69,7 +72,7 @@ describe("ytsabrServerTask through the bridge", () => {
             requestText(videoPath, { Range: "bytes=0-999" }) +
                 requestText(videoPath, { Range: "bytes=70000-140000" }) +
                 requestText(videoPath, { Range: "bytes=-500" }),
-            3
+            3,
         );
         assert.equal(first?.status, 206);
         assert.equal(first?.headers["content-range"], `bytes 0-999/${source.length}`);
@@ -101,11 +104,20 @@ describe("ytsabrServerTask through the bridge", () => {
             const reused: boolean[] = [];
             for (let i = 0; i < 5; i++) {
                 const body = await new Promise<Buffer>((resolve, reject) => {
-                    const request = http.get({ host: "127.0.0.1", port: server.videoPort, path: videoPath, agent, headers: { Range: `bytes=${i * 100}-${i * 100 + 99}` } }, (response) => {
-                        const chunks: Buffer[] = [];
-                        response.on("data", (chunk: Buffer) => chunks.push(chunk));
-                        response.on("end", () => resolve(Buffer.concat(chunks)));
-                    });
+                    const request = http.get(
+                        {
+                            host: "127.0.0.1",
+                            port: server.videoPort,
+                            path: videoPath,
+                            agent,
+                            headers: { Range: `bytes=${i * 100}-${i * 100 + 99}` },
+                        },
+                        (response) => {
+                            const chunks: Buffer[] = [];
+                            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                            response.on("end", () => resolve(Buffer.concat(chunks)));
+                        },
+                    );
                     request.on("error", reject);
                     reused.push(request.reusedSocket);
                 });
@@ -121,10 +133,15 @@ describe("ytsabrServerTask through the bridge", () => {
         const url = `http://127.0.0.1:${server.videoPort}${videoPath}`;
         const output = await new Promise<Buffer>((resolve, reject) => {
             // Two transfers in one curl run (--next) reuse the connection; -v reports it on stderr.
-            execFile("curl", ["-sS", "-v", "-r", "0-499", url, "--next", "-sS", "-v", "-r", "500-999", url], { encoding: "buffer", timeout: 60_000 }, (error, stdout, stderr) => {
-                if (error) reject(new Error(`curl failed: ${error.message}\n${stderr.toString()}`));
-                else resolve(Buffer.concat([stdout, Buffer.from("\0STDERR\0"), stderr]));
-            });
+            execFile(
+                "curl",
+                ["-sS", "-v", "-r", "0-499", url, "--next", "-sS", "-v", "-r", "500-999", url],
+                { encoding: "buffer", timeout: 60_000 },
+                (error, stdout, stderr) => {
+                    if (error) reject(new Error(`curl failed: ${error.message}\n${stderr.toString()}`));
+                    else resolve(Buffer.concat([stdout, Buffer.from("\0STDERR\0"), stderr]));
+                },
+            );
         });
         const split = output.indexOf("\0STDERR\0");
         const body = output.subarray(0, split);
@@ -136,7 +153,9 @@ describe("ytsabrServerTask through the bridge", () => {
     it("serves 16 concurrent connections, each its own range", async () => {
         const source = server.source[VIDEO_KEY]!;
         const results = await Promise.all(
-            Array.from({ length: 16 }, (_, i) => exchange(server.videoPort, requestText(videoPath, { Range: `bytes=${i * 5000}-${i * 5000 + 4999}` })))
+            Array.from({ length: 16 }, (_, i) =>
+                exchange(server.videoPort, requestText(videoPath, { Range: `bytes=${i * 5000}-${i * 5000 + 4999}` })),
+            ),
         );
         results.forEach(([response], i) => assert.ok(response?.body.equals(source.subarray(i * 5000, i * 5000 + 5000)), `connection ${i}`));
     });
@@ -226,7 +245,7 @@ describe("ytsabrServerTask through the bridge", () => {
                         socket.destroy();
                     }
                 }
-            })
+            }),
         );
         assert.ok(answered > 1500, `only ${answered} of 2000 fuzzed requests got an answer`);
         // Under the storm the server may be full (503) until it notices the fuzzers' closes; it

@@ -112,7 +112,9 @@ export async function startFakeRoku(options: FakeRokuOptions): Promise<FakeRoku>
                 return;
             }
             state.installs.push(archive);
-            res.writeHead(200, { "Content-Type": "text/html" }).end("<html><body><font color=\"red\">Application Received: Install Success.</font></body></html>");
+            res.writeHead(200, { "Content-Type": "text/html" }).end(
+                '<html><body><font color="red">Application Received: Install Success.</font></body></html>',
+            );
             void playConsole();
         });
     });
@@ -155,8 +157,10 @@ export async function startFakeRoku(options: FakeRokuOptions): Promise<FakeRoku>
         socket.on("close", () => consoles.delete(socket));
         socket.on("error", () => consoles.delete(socket));
     });
-    const listen = (server: { listen: (port: number, host: string, cb: () => void) => unknown; address: () => AddressInfo | string | null }) =>
-        new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+    const listen = (server: {
+        listen: (port: number, host: string, cb: () => void) => unknown;
+        address: () => AddressInfo | string | null;
+    }) => new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
     const packagePort = await listen(http);
     const consolePort = await listen(tcp);
     const ecpPort = await listen(ecp);

@@ -8,10 +8,19 @@ export interface ToolResult {
     stderr: string;
 }
 
-export function runTool(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ToolResult> {
+export function runTool(
+    script: string,
+    args: string[],
+    options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<ToolResult> {
     return new Promise((resolve) => {
-        execFile(process.execPath, ["--import", "tsx", script, ...args], { env: options.env, timeout: options.timeoutMs }, (error, stdout, stderr) => {
-            resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-        });
+        execFile(
+            process.execPath,
+            ["--import", "tsx", script, ...args],
+            { env: options.env, timeout: options.timeoutMs },
+            (error, stdout, stderr) => {
+                resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+            },
+        );
     });
 }

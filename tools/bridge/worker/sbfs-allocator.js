@@ -70,7 +70,8 @@
     function crc(bytes) {
         let c = 0xffffffff;
         // Indexes are in range: the casts drop noUncheckedIndexedAccess's undefined.
-        for (let i = 0; i < bytes.length; i++) c = (c >>> 8) ^ /** @type {number} */ (CRC32C[(c ^ /** @type {number} */ (bytes[i])) & 0xff]);
+        for (let i = 0; i < bytes.length; i++)
+            c = (c >>> 8) ^ /** @type {number} */ (CRC32C[(c ^ /** @type {number} */ (bytes[i])) & 0xff]);
         return (c ^ 0xffffffff) >>> 0;
     }
 
@@ -112,7 +113,9 @@
         const zfs = /** @type {Zenfs.Fs | undefined} */ (device.getFS("tmp:/"));
         const table = zfs && typeof zfs.existsSync === "function" ? mountTable(zfs, device.getPath("tmp:/")) : undefined;
         if (!table) return [];
-        return /** @type {(Zenfs.StoreFS & { store: Zenfs.Store })[]} */ (VOLUMES.map((volume) => table.get(volume)).filter((fs) => fs && fs.store));
+        return /** @type {(Zenfs.StoreFS & { store: Zenfs.Store })[]} */ (
+            VOLUMES.map((volume) => table.get(volume)).filter((fs) => fs && fs.store)
+        );
     }
 
     /**
@@ -128,8 +131,21 @@
         return undefined;
     }
 
-    const STOREFS_METHODS = ["allocNew", "commitNewSync", "removeSync", "renameSync", "rmdirSync", "linkSync",
-        "touchSync", "writeSync", "readSync", "readdirSync", "statSync", "_findInodeSync", "transaction"];
+    const STOREFS_METHODS = [
+        "allocNew",
+        "commitNewSync",
+        "removeSync",
+        "renameSync",
+        "rmdirSync",
+        "linkSync",
+        "touchSync",
+        "writeSync",
+        "readSync",
+        "readdirSync",
+        "statSync",
+        "_findInodeSync",
+        "transaction",
+    ];
 
     /**
      * Installs the fix: "" when installed (now or before), a problem when this zenfs is not the
@@ -151,7 +167,8 @@
         if (proto.__bridgeShared) return "";
         const sb = store.superblock;
         const Block = /** @type {Zenfs.MetadataBlockClass} */ (sb.metadata.constructor);
-        if (typeof Block.lockIndex !== "number" || typeof Block.prototype.waitUnlocked !== "function") return "unknown metadata block layout";
+        if (typeof Block.lockIndex !== "number" || typeof Block.prototype.waitUnlocked !== "function")
+            return "unknown metadata block layout";
         const blockSize = Number(sb.metadata_block_size);
         const oldest = oldestBlock(sb.metadata);
         /** @type {Context} */
@@ -337,7 +354,10 @@
      */
     function describe(list) {
         const inUse = list.reduce((sum, [s, e]) => sum + e - s, 0);
-        const big = list.map(([s, e]) => e - s).sort((a, b) => b - a).slice(0, 4);
+        const big = list
+            .map(([s, e]) => e - s)
+            .sort((a, b) => b - a)
+            .slice(0, 4);
         return `, ${inUse} in use, largest ${big.join(", ")}`;
     }
 
@@ -579,11 +599,34 @@
         }
     }
 
-    const LOCKED = ["commitNewSync", "removeSync", "renameSync", "rmdirSync", "linkSync", "touchSync",
-        "writeSync", "readSync", "readdirSync", "statSync"];
-    const ASYNC = { commitNew: "commitNewSync", remove: "removeSync", rename: "renameSync", rmdir: "rmdirSync",
-        link: "linkSync", touch: "touchSync", write: "writeSync", read: "readSync", readdir: "readdirSync",
-        stat: "statSync", exists: "existsSync", createFile: "createFileSync", mkdir: "mkdirSync", unlink: "unlinkSync" };
+    const LOCKED = [
+        "commitNewSync",
+        "removeSync",
+        "renameSync",
+        "rmdirSync",
+        "linkSync",
+        "touchSync",
+        "writeSync",
+        "readSync",
+        "readdirSync",
+        "statSync",
+    ];
+    const ASYNC = {
+        commitNew: "commitNewSync",
+        remove: "removeSync",
+        rename: "renameSync",
+        rmdir: "rmdirSync",
+        link: "linkSync",
+        touch: "touchSync",
+        write: "writeSync",
+        read: "readSync",
+        readdir: "readdirSync",
+        stat: "statSync",
+        exists: "existsSync",
+        createFile: "createFileSync",
+        mkdir: "mkdirSync",
+        unlink: "unlinkSync",
+    };
     const TABLES = ["_add", "_remove", "_move"];
 
     /**

@@ -30,7 +30,7 @@ window.simReady = (async () => {
     brs.subscribe("sim", (event, data) => forward(event, data));
     await brs.initialize(
         { assets, extensions, tmpVolSize: window.simConfig.tmpVolSize, cacheFSVolSize: window.simConfig.cacheFSVolSize },
-        { debugToConsole: false, disableKeys: true, showStats: false }
+        { debugToConsole: false, disableKeys: true, showStats: false },
     );
     return brs.getVersion();
 })();
