@@ -50,6 +50,9 @@ Endpoints:
   GET  /__log[?since=<id>]   DELETE /__log  request log with the per-request assertions
   GET|POST /__faults                       current / new fault spec
   GET  /__source/<videoId>/<itag>          raw source file (Range supported)
+  POST /youtubei/v1/player                 InnerTube stand-in: WEB/TV/WEB_EMBEDDED player responses
+                                           (refusals: needsSignIn, ageLimited1, privateClip, regionBlock,
+                                           liveStream1); GET /iframe_api and the player script it names
 `;
 
 function main(): void {

@@ -16,6 +16,30 @@ import type { FormatModel, Title } from "./media-model.ts";
 
 export type ManifestVariant = "single" | "multi" | "unscoped";
 
+/** What an MPD needs of a format; the companion (tools/companion) renders real videos' formats with it. */
+export type MpdFormat = Pick<
+    FormatModel,
+    | "kind"
+    | "itag"
+    | "xtags"
+    | "codecs"
+    | "bitrate"
+    | "width"
+    | "height"
+    | "fps"
+    | "audioSampleRate"
+    | "audioChannels"
+    | "lastModified"
+    | "initRange"
+    | "indexRange"
+>;
+
+/** What an MPD needs of a title. */
+export interface MpdTitle {
+    durationMs: number;
+    formats: MpdFormat[];
+}
+
 export interface SabrPayload {
     expiresInSeconds: string | number;
     formats: unknown[];
@@ -111,7 +135,7 @@ export function encodePayload(p: SabrPayload): string {
     return Buffer.from(JSON.stringify(p), "utf8").toString("base64");
 }
 
-export function renderMpd(title: Title, periods: PeriodSpec[], rootPayload: string | undefined): string {
+export function renderMpd(title: MpdTitle, periods: PeriodSpec[], rootPayload: string | undefined): string {
     const lines: string[] = [];
     lines.push('<?xml version="1.0" encoding="UTF-8"?>');
     lines.push(
@@ -134,7 +158,7 @@ export function renderMpd(title: Title, periods: PeriodSpec[], rootPayload: stri
                     `codecs="${f.codecs}"`,
                     `bandwidth="${f.bitrate}"`,
                     ...(kind === "video"
-                        ? [`width="${f.width}"`, `height="${f.height}"`, 'frameRate="24"']
+                        ? [`width="${f.width}"`, `height="${f.height}"`, `frameRate="${f.fps ?? 24}"`]
                         : [`audioSamplingRate="${f.audioSampleRate}"`]),
                     `data-dedupe-key="${f.itag}-${f.lastModified}"`,
                 ];

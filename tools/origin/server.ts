@@ -13,6 +13,7 @@ import { HeldResponses } from "./body-writer.ts";
 import { FaultSwitch } from "./fault-switch.ts";
 import type { FaultRule } from "./faults.ts";
 import { corsHeaders, json } from "./http-helpers.ts";
+import { handleIframeApi, handleInnertubePlayer, handlePlayerScript, type InnertubeRoute } from "./innertube.ts";
 import { handleManifest, type ManifestRoute } from "./manifest-route.ts";
 import { loadTitles, MEDIA_DIR, type Title } from "./media-model.ts";
 import { handleProbeRoute } from "./probe-routes.ts";
@@ -65,6 +66,8 @@ export interface OriginOptions {
      * strings. A manifest request overrides it with `?numbers=1` or `?numbers=0`.
      */
     numericPayload?: boolean;
+    /** The player id the InnerTube stand-in's `/iframe_api` names (tools/origin/innertube.ts). */
+    playerId?: string;
 }
 
 export interface OriginHandle {
@@ -93,7 +96,7 @@ const DEFAULTS = {
 };
 
 /** What the routes share: one origin's titles, sessions, faults, log and held responses. */
-type Routes = AdminRoutes & { manifest: ManifestRoute; sabr: SabrEndpoint };
+type Routes = AdminRoutes & { manifest: ManifestRoute; sabr: SabrEndpoint; innertube: InnertubeRoute };
 
 export async function startOrigin(options: OriginOptions = {}): Promise<OriginHandle> {
     const opts = { ...DEFAULTS, ...options };
@@ -110,6 +113,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
         baseUrl: () => sessions.baseUrl,
         manifest: { titles, sessions, expireSeconds: opts.expireSeconds, numericPayload: opts.numericPayload },
         sabr: { titles, sessions, faults, held, options: opts },
+        innertube: { titles, sessions, expireSeconds: opts.expireSeconds, playerId: options.playerId },
     };
     const host = options.host ?? "127.0.0.1";
     const tls = options.tls ? await tlsCertificates(host, options.publicUrl) : undefined;
@@ -180,6 +184,9 @@ async function route(o: Routes, req: IncomingMessage, res: ServerResponse, url: 
     if (p === "/" || p === "/__index") handleIndex(o, res, entry);
     else if (p.startsWith("/manifest/")) manifestRoute(o, req, res, url, entry);
     else if (p.endsWith("/videoplayback")) await handleVideoplayback(o.sabr, req, res, url, entry);
+    else if (p === "/youtubei/v1/player") await handleInnertubePlayer(o.innertube, req, res, entry);
+    else if (p === "/iframe_api") handleIframeApi(o.innertube, res, entry);
+    else if (/^\/s\/player\/[\w-]+\/player_es6\.vflset\/[\w-]+\/base\.js$/.test(p)) handlePlayerScript(res, entry);
     else if (p === "/__log") handleLog(o, req, res, url);
     else if (p === "/__release") handleRelease(o, req, res, entry);
     else if (p === "/__faults") await handleFaults(o, req, res, entry);
@@ -206,6 +213,8 @@ function notFound(res: ServerResponse, entry: LogEntry): void {
         endpoints: [
             "/manifest/<videoId>.mpd?variant=single|multi|unscoped",
             "POST /videoplayback?...&sabr=1&rn=N",
+            "POST /youtubei/v1/player (InnerTube stand-in)",
+            "GET /iframe_api, GET /s/player/<id>/player_es6.vflset/en_US/base.js",
             "GET /__log",
             "POST /__faults",
             "POST /__release",

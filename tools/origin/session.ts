@@ -46,6 +46,12 @@ export interface Session {
     /** F21: server-chosen video itag. */
     switchedVideoItag?: number;
     clientInfo: typeof CLIENT_INFO;
+    /**
+     * Sessions made by the InnerTube stand-in (`POST /youtubei/v1/player`): the `n` a client must
+     * send after solving the challenge with the player script, and the URL's `c=` client name.
+     */
+    expectedN?: string;
+    clientParam?: string;
 }
 
 export class SessionStore {
@@ -97,7 +103,7 @@ export class SessionStore {
     }
 
     streamingUrl(s: Session): string {
-        return `${this.baseUrl}${s.path}?sabr=1&source=youtube&expire=${s.expire}&ei=${s.ei}&id=${s.videoId}&itag=0&c=WEB&cver=${CLIENT_INFO.clientVersion}&n=origin`;
+        return `${this.baseUrl}${s.path}?sabr=1&source=youtube&expire=${s.expire}&ei=${s.ei}&id=${s.videoId}&itag=0&c=${s.clientParam ?? "WEB"}&cver=${s.clientInfo.clientVersion}&n=${s.expectedN ?? "origin"}`;
     }
 }
 
@@ -114,10 +120,12 @@ export function noteRequest(s: Session, playerTimeMs: number, poToken: Uint8Arra
 }
 
 /** Why this session's URL answers 403 now, or undefined while it is good. */
-export function deadReason(s: Session, path: string): string | undefined {
+export function deadReason(s: Session, path: string, n?: string | null): string | undefined {
     if (s.invalid === "reloaded" || s.invalid === "expired" || s.expire * 1000 < Date.now()) return s.invalid ?? "expired";
     if (s.invalid === "redirected") return "pre-redirect-url";
     if (path !== s.path) return "wrong-path";
+    // YouTube answers 403 with an empty body when the URL's `n` challenge was not solved (docs/sabr-protocol.md §2.3).
+    if (s.expectedN !== undefined && n !== s.expectedN) return "n-not-solved";
     return undefined;
 }
 

@@ -90,7 +90,7 @@ function arrive(o: SabrEndpoint, req: IncomingMessage, res: ServerResponse, url:
     const faults = o.faults.select(rn, s.requests);
     entry.faults = faults.map((f) => f.profile);
     res.setHeader("X-Origin-Faults", entry.faults.join(",") || "none");
-    const dead = deadReason(s, url.pathname);
+    const dead = deadReason(s, url.pathname, url.searchParams.get("n"));
     if (dead) throw new HttpAnswer(403, "", { "X-Origin-Reason": dead });
     return newTurn({
         session: s,

@@ -1,0 +1,169 @@
+/**
+ * The companion's HTTP service: what the channel asks for a real video.
+ *
+ *   GET /manifest/<videoId>.mpd[?codecs=avc1,mp4a][&maxHeight=N][&client=WEB|TV|WEB_EMBEDDED][&reload=<token>]
+ *       the SABR DASH manifest (sabr-manifest.ts); `reload=` is how the channel's reload path
+ *       asks again (docs/sabr-protocol.md §7.8): the `/player` call carries the reload context
+ *   GET /reload/<videoId>[?token=<reload token>][&client=..][&codecs=..]
+ *       a fresh payload as JSON (a new `/player` call, with the reload context when given)
+ *   GET /health   the client, the player id, the last error
+ *
+ * Off loopback every path must start with `/<token>/`, a random token made at start (printed
+ * with the URLs); anything else gets 403. Refusals answer 502 with one text line naming the
+ * cause and what to try (header `X-Companion-Refusal: <cause>`).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+import { buildManifest, NoFormatsError, type ManifestOptions } from "./sabr-manifest.ts";
+import { Refusal } from "./refusals.ts";
+import { isClientName, type ClientName, type Youtube } from "./youtube.ts";
+
+export interface CompanionOptions {
+    youtube: Youtube;
+    host?: string;
+    /** 0 = ephemeral. */
+    port?: number;
+    client?: ClientName;
+    /** Default codec families (a request's `?codecs=` overrides them). */
+    codecs?: string[];
+    /** The per-start token; made at random when needed. Tests may pass one. */
+    token?: string;
+    /** Require the token even on loopback. */
+    requireToken?: boolean;
+    onLog?: (line: string) => void;
+}
+
+export interface CompanionHandle {
+    /** `http://host:port` plus `/<token>` when a token is required: prefix every path with it. */
+    url: string;
+    port: number;
+    token?: string;
+    close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+    return host === "localhost" || host === "::1" || /^127\./.test(host);
+}
+
+const VIDEO_ID = /^[A-Za-z0-9_-]{11}$/;
+
+export async function startCompanion(o: CompanionOptions): Promise<CompanionHandle> {
+    const host = o.host ?? "127.0.0.1";
+    const needToken = o.requireToken === true || !isLoopback(host);
+    const token = needToken ? (o.token ?? randomBytes(16).toString("hex")) : undefined;
+    const state = { lastError: "" };
+    const server: Server = createServer((req, res) => {
+        handle(o, state, token, req, res).catch((e: unknown) => {
+            state.lastError = String(e);
+            if (!res.headersSent) text(res, 500, `internal error: ${String(e)}`);
+            else res.destroy();
+        });
+    });
+    const sockets = new Set<Socket>();
+    server.on("connection", (s) => {
+        sockets.add(s);
+        s.on("close", () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(o.port ?? 8095, host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+    return {
+        url: `http://${shown}:${port}${token ? `/${token}` : ""}`,
+        port,
+        ...(token ? { token } : {}),
+        close: () =>
+            new Promise<void>((resolve) => {
+                for (const s of sockets) s.destroy();
+                server.close(() => resolve());
+            }),
+    };
+}
+
+async function handle(
+    o: CompanionOptions,
+    state: { lastError: string },
+    token: string | undefined,
+    req: IncomingMessage,
+    res: ServerResponse,
+): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://companion.invalid");
+    let path = url.pathname;
+    if (token) {
+        if (!path.startsWith(`/${token}/`)) {
+            log(o, req, 403, "no token");
+            text(res, 403, "forbidden: off loopback every path must start with the token the companion printed at start");
+            return;
+        }
+        path = path.slice(token.length + 1);
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+        res.setHeader("Allow", "GET, HEAD");
+        text(res, 405, "use GET");
+        return;
+    }
+    const manifest = /^\/manifest\/([^/]+)\.mpd$/.exec(path);
+    const reload = /^\/reload\/([^/]+)$/.exec(path);
+    if (path === "/health") {
+        json(res, 200, { ok: true, client: o.client ?? "WEB", playerId: o.youtube.playerId ?? null, lastError: state.lastError || null });
+        return;
+    }
+    if (!manifest && !reload) {
+        text(res, 404, "not found: GET /manifest/<videoId>.mpd, GET /reload/<videoId>?token=<reload token>, GET /health");
+        return;
+    }
+    const videoId = decodeURIComponent((manifest ?? reload)![1]!);
+    if (!VIDEO_ID.test(videoId)) {
+        text(res, 400, `bad video id ${JSON.stringify(videoId)}: a YouTube video id has 11 characters (A-Z a-z 0-9 _ -)`);
+        return;
+    }
+    const clientParam = url.searchParams.get("client");
+    if (clientParam !== null && !isClientName(clientParam)) {
+        text(res, 400, "client must be WEB, TV or WEB_EMBEDDED");
+        return;
+    }
+    const client: ClientName = clientParam ?? o.client ?? "WEB";
+    const codecsParam = url.searchParams.get("codecs");
+    const maxHeight = Number(url.searchParams.get("maxHeight") ?? "") || undefined;
+    const mo: ManifestOptions = {
+        ...(codecsParam ? { codecs: codecsParam.split(",").filter(Boolean) } : o.codecs ? { codecs: o.codecs } : {}),
+        ...(maxHeight ? { maxHeight } : {}),
+    };
+    const reloadToken = (manifest ? url.searchParams.get("reload") : url.searchParams.get("token")) ?? undefined;
+    try {
+        const p = await o.youtube.player(videoId, { client, ...(reloadToken ? { reloadToken } : {}) });
+        const m = buildManifest(p, mo);
+        log(o, req, 200, `${videoId} client ${client}: ${m.formats.map((f) => f.itag).join(",")}${reloadToken ? " (reload)" : ""}`);
+        if (manifest) {
+            res.writeHead(200, { "Content-Type": "application/dash+xml", "Cache-Control": "no-store" });
+            res.end(req.method === "HEAD" ? undefined : m.mpd);
+        } else json(res, 200, m.payload);
+    } catch (e) {
+        if (e instanceof Refusal || e instanceof NoFormatsError) {
+            const cause = e instanceof Refusal ? e.cause : "no-formats";
+            state.lastError = `${videoId}: ${cause}`;
+            log(o, req, 502, `${videoId} refused: ${cause}`);
+            res.setHeader("X-Companion-Refusal", cause);
+            text(res, 502, `${cause}: ${e.message}`);
+            return;
+        }
+        throw e;
+    }
+}
+
+function log(o: CompanionOptions, req: IncomingMessage, status: number, what: string): void {
+    o.onLog?.(`${new Date().toISOString()} ${req.method} ${status} ${what}`);
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+    res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
+    res.end(`${body}\n`);
+}
+
+function json(res: ServerResponse, status: number, value: unknown): void {
+    res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+    res.end(JSON.stringify(value, null, 2));
+}
