@@ -44,7 +44,11 @@ export class SandboxEvaluator {
     /** How many workers were terminated for not answering in time (tests read it). */
     restarts = 0;
 
-    constructor(readonly timeoutMs = 2000) {}
+    /** `workerSource` replaces the worker's code (tests use a worker that never answers). */
+    constructor(
+        readonly timeoutMs = 2000,
+        private readonly workerSource = WORKER_SOURCE,
+    ) {}
 
     /**
      * Runs `body` (the statements of a function body; its `return` value is the result) in the
@@ -78,7 +82,7 @@ export class SandboxEvaluator {
 
     private ensureWorker(): Worker {
         if (this.worker) return this.worker;
-        const w = new Worker(WORKER_SOURCE, {
+        const w = new Worker(this.workerSource, {
             eval: true,
             env: {},
             resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },

@@ -154,7 +154,8 @@ export class Youtube {
             if (e instanceof Refusal) throw e;
             throw extractionRefusal(String((e as Error).message ?? e));
         }
-        if (new URL(serverAbrStreamingUrl).searchParams.get("n") === new URL(rawStreamingUrl).searchParams.get("n"))
+        const challenge = new URL(rawStreamingUrl).searchParams.get("n");
+        if (challenge !== null && new URL(serverAbrStreamingUrl).searchParams.get("n") === challenge)
             throw extractionRefusal("the player script left the n challenge unchanged");
         const ustreamerConfig = parsed.player_config?.media_common_config.media_ustreamer_request_config?.video_playback_ustreamer_config;
         if (!ustreamerConfig) throw noSabrRefusal(client);

@@ -35,6 +35,25 @@ test("a script that never ends is stopped at the time limit, and the next one ru
     assert.equal(await ev.evaluate("return 1 + 1;"), 2);
 });
 
+test("a script blocked where vm's timeout may not reach (Atomics.wait) is stopped too, and the next one runs", async () => {
+    const started = Date.now();
+    await assert.rejects(ev.evaluate("Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); return 1;"), EvaluatorError);
+    assert.ok(Date.now() - started < 5000, "stopped within the limit plus the grace second");
+    assert.equal(await ev.evaluate("return 'after';"), "after");
+});
+
+test("a worker that does not answer at all is terminated after the limit and replaced", async () => {
+    const mute = new SandboxEvaluator(100, "require('node:worker_threads').parentPort.on('message', () => {});");
+    try {
+        await assert.rejects(mute.evaluate("return 1;"), (e: unknown) => e instanceof EvaluatorError && /within 100 ms/.test(e.message));
+        assert.equal(mute.restarts, 1);
+        await assert.rejects(mute.evaluate("return 1;"), EvaluatorError);
+        assert.equal(mute.restarts, 2, "a new worker was started for the second call, and terminated too");
+    } finally {
+        await mute.close();
+    }
+});
+
 test("a getter or toJSON on the result runs inside the time limit, not in the service", async () => {
     await assert.rejects(ev.evaluate("return { toJSON() { for (;;) {} } };"), EvaluatorError);
     assert.deepEqual(await ev.evaluate("return { get n() { return 'x'; } };"), { n: "x" });
