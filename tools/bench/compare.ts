@@ -19,6 +19,9 @@ read ratios, not single numbers.`;
 
 type Figures = Record<string, number>;
 
+/** A bench file that runs longer than this is stopped and reported (its figures are left out). */
+const BENCH_TIMEOUT_MS = 15 * 60_000;
+
 function fail(message: string): never {
     console.error(`bench:compare: ${message}`);
     process.exit(2);
@@ -47,7 +50,12 @@ function checkout(ref: string): string {
 /** Runs one bench file in one tree; the numeric fields of each JSON line by bench name. */
 function runBench(cwd: string, file: string, label: string): Map<string, Figures> {
     console.error(`bench:compare: ${label} ${file}`);
-    const result = spawnSync(process.execPath, ["--import", "tsx", file], { cwd, encoding: "utf8", maxBuffer: 64 << 20 });
+    const result = spawnSync(process.execPath, ["--import", "tsx", file], {
+        cwd,
+        encoding: "utf8",
+        maxBuffer: 64 << 20,
+        timeout: BENCH_TIMEOUT_MS,
+    });
     if (result.status !== 0)
         console.error(`bench:compare: ${label} ${file} exited with ${result.status ?? result.signal}\n${result.stderr}`);
     const figures = new Map<string, Figures>();
