@@ -9,6 +9,7 @@ import { startOrigin, type OriginHandle } from "./origin/server.ts";
 import { ChannelStartError, launchChannel, type RunningChannel } from "./channel/launch.ts";
 import { playInChromium, startPlayerServer, type PlayerResponse, type PlayerResult } from "./player/run-player.ts";
 import type { StaticServer } from "./sim/static-server.ts";
+import { parseRangeHeader, ReceivedRepresentation } from "./dash-client/index.ts";
 
 const USAGE = `Usage: npm start [-- options]     (or: make start)
 
@@ -211,30 +212,39 @@ interface ByteVerdict {
 }
 
 /**
- * Compares every ranged media response with the source file of its format, as the origin loaded
- * it (read in process, so no client has to trust a TLS origin's CA).
+ * Checks every ranged media response the way the DASH test client checks its own (tools/dash-client):
+ * the bytes of each format kept at their file offsets and compared with the source file as the
+ * origin loaded it (read in process, so no client has to trust a TLS origin's CA).
  */
 function verifyBytes(originHandle: OriginHandle, videoId: string, responses: PlayerResponse[]): ByteVerdict {
     const formats = originHandle.titles.get(videoId)?.formats ?? [];
     const mismatches: string[] = [];
+    const received = new Map<number, ReceivedRepresentation>();
     let bytesDelivered = 0;
-    for (const response of responses) {
+    responses.forEach((response, index) => {
         const key = new URL(response.url).searchParams.get("key") ?? "";
-        const responseItag = Number(key.split(":")[0]);
-        const match = /^bytes=(\d+)-(\d+)$/.exec(response.range ?? "");
-        if (!match || response.status !== 206) {
+        const itag = Number(key.split(":")[0]);
+        const range = parseRangeHeader(response.range);
+        if (!range || response.status !== 206) {
             mismatches.push(`${response.url} ${response.range}: status ${response.status}`);
-            continue;
+            return;
         }
-        const source = formats.find((format) => format.itag === responseItag)?.bytes;
-        if (!source) {
-            mismatches.push(`${response.url}: itag ${responseItag} is not a format of ${videoId}`);
-            continue;
+        if (response.body.length !== range.end - range.start + 1) {
+            mismatches.push(
+                `itag ${itag} ${response.range}: ${response.body.length} bytes for a ${range.end - range.start + 1}-byte range`,
+            );
         }
-        const expected = source.subarray(Number(match[1]), Number(match[2]) + 1);
+        const track = response.url.includes("/audio") ? "audio" : "video";
+        const representation = received.get(itag) ?? new ReceivedRepresentation(key, itag, track);
+        received.set(itag, representation);
+        representation.spans.push({ ...range, request: index + 1, data: response.body });
         bytesDelivered += response.body.length;
-        if (!expected.equals(response.body))
-            mismatches.push(`itag ${responseItag} ${response.range}: ${response.body.length} bytes differ`);
+    });
+    for (const [itag, representation] of received) {
+        const source = formats.find((format) => format.itag === itag)?.bytes;
+        const check = source ? representation.verify(source) : undefined;
+        if (!check) mismatches.push(`itag ${itag} is not a format of ${videoId}`);
+        else if (!check.ok) mismatches.push(check.message);
     }
     return { responses: responses.length, bytesDelivered, mismatches };
 }

@@ -2,7 +2,7 @@
 // fetches init and sidx ranges, then media ranges like a player (audio and video interleaved in
 // time, one keep-alive socket per track), validates every 206 and keeps the bytes at their file
 // offsets so a test can compare them with the source. Tests, benchmarks and tools import it here.
-export type { ByteRange } from "./byte-range.ts";
+export { parseRangeHeader, rangeText, type ByteRange } from "./byte-range.ts";
 export type { Track } from "./track.ts";
 export { parseIsoDurationMs } from "./iso-duration.ts";
 export { parseAttributes } from "./xml.ts";

@@ -13,6 +13,8 @@ import {
     parseMpd,
     parseSidx,
     parseIsoDurationMs,
+    parseRangeHeader,
+    ReceivedRepresentation,
     type PlayOptions,
     type PlayReport,
     type RangeStyle,
@@ -217,6 +219,22 @@ test("parseMpd: origin single and multi manifests (captured fixtures) agree with
             assert.equal(r.presentationTimeOffsetMs, p1!.startMs, "PTO in ms");
         }
     }
+});
+
+test("parseRangeHeader takes bytes=S-E only; ReceivedRepresentation finds the first differing byte", () => {
+    assert.deepEqual(parseRangeHeader("bytes=757-976"), { start: 757, end: 976 });
+    for (const value of ["bytes=5-", "bytes=-5", "bytes=9-3", "bytes=0-1,4-5", "items=0-1", "", null, undefined]) {
+        assert.equal(parseRangeHeader(value), undefined, String(value));
+    }
+    const source = Buffer.from("0123456789");
+    const received = new ReceivedRepresentation("160:", 160, "video");
+    received.spans.push({ start: 2, end: 4, request: 1, data: Buffer.from("234") });
+    assert.equal(received.verify(source).ok, true);
+    received.spans.push({ start: 6, end: 8, request: 2, data: Buffer.from("6x8") });
+    const check = received.verify(source);
+    assert.equal(check.ok, false);
+    assert.equal(check.mismatch?.offset, 7);
+    assert.equal(check.mismatch?.request, 2);
 });
 
 test("parseMpd: relative BaseURLs, entities, AdaptationSet-level SegmentBase, durations", () => {
