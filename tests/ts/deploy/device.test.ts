@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { runTool, type ToolResult } from "../support/run-tool.ts";
 import { readFileSync } from "node:fs";
 import { followConsole, sideload, targetFromEnvironment } from "../../../tools/deploy/device.ts";
-import { fakeRokusForThisFile, type FakeRoku } from "../support/fake-roku.ts";
+import { fakeRokusForThisFile, standInEnvironment, standInPortFlags, type FakeRoku } from "../support/fake-roku.ts";
 
 const recorded = (name: string) => readFileSync(`tests/fixtures/rooibos/${name}.log`, "utf8").split("\n");
 const standIns = fakeRokusForThisFile();
@@ -22,12 +22,9 @@ function runTestDevice(roku: FakeRoku, password: string): Promise<ToolResult> {
         "20",
         "--junit",
         "out/test-results/device-standin.xml",
-        "--package-port",
-        String(roku.packagePort),
-        "--console-port",
-        String(roku.consolePort),
+        ...standInPortFlags(roku, { ecp: false }),
     ];
-    const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: password };
+    const env = standInEnvironment(password);
     return runTool("tools/deploy/test-device.ts", args, { env });
 }
 

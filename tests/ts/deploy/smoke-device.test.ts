@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { runTool, type ToolResult } from "../support/run-tool.ts";
-import { fakeRokusForThisFile, type ConsoleStep, type FakeRoku } from "../support/fake-roku.ts";
+import { fakeRokusForThisFile, standInEnvironment, standInPortFlags, type ConsoleStep, type FakeRoku } from "../support/fake-roku.ts";
 import { SmokeJudge } from "../../../tools/deploy/smoke-device.ts";
 
 const standIns = fakeRokusForThisFile();
@@ -21,15 +21,8 @@ function fakeRoku(launchScript: ConsoleStep[], extra: { launchStatus?: number; c
 }
 
 function runSmoke(roku: FakeRoku, args: string[] = []): Promise<ToolResult> {
-    const ports = [
-        "--package-port",
-        String(roku.packagePort),
-        "--console-port",
-        String(roku.consolePort),
-        "--ecp-port",
-        String(roku.ecpPort),
-    ];
-    const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: "secret" };
+    const ports = standInPortFlags(roku);
+    const env = standInEnvironment("secret");
     return runTool("tools/deploy/smoke-device.ts", ["--zip", standIns.zip, "--timeout", "5", ...ports, ...args], {
         env,
         timeoutMs: 60_000,

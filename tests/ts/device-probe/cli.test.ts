@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { runTool, type ToolResult } from "../support/run-tool.ts";
-import { fakeRokusForThisFile, type ConsoleStep, type FakeRoku } from "../support/fake-roku.ts";
+import { fakeRokusForThisFile, standInEnvironment, standInPortFlags, type ConsoleStep, type FakeRoku } from "../support/fake-roku.ts";
 
 const OUT_DIR = "out/test-results/device-probe";
 const REPORT = {
@@ -29,23 +29,8 @@ function fakeRoku(launchScript: ConsoleStep[]): Promise<FakeRoku> {
 }
 
 function runProbe(roku: FakeRoku, out: string, args: string[] = []): Promise<ToolResult> {
-    const options = [
-        "--zip",
-        standIns.zip,
-        "--out",
-        out,
-        "--timeout",
-        "20",
-        "--host-address",
-        "127.0.0.1",
-        "--package-port",
-        String(roku.packagePort),
-        "--console-port",
-        String(roku.consolePort),
-        "--ecp-port",
-        String(roku.ecpPort),
-    ];
-    const env = { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: "secret" };
+    const options = ["--zip", standIns.zip, "--out", out, "--timeout", "20", "--host-address", "127.0.0.1", ...standInPortFlags(roku)];
+    const env = standInEnvironment("secret");
     return runTool("tools/device-probe/cli.ts", [...options, ...args], { env, timeoutMs: 90_000 });
 }
 

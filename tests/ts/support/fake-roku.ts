@@ -30,6 +30,17 @@ export interface FakeRoku {
     close(): Promise<void>;
 }
 
+/** The flags that point a device tool (deploy, test-device, smoke, probe) at this stand-in's ports. */
+export function standInPortFlags(roku: FakeRoku, { ecp = true } = {}): string[] {
+    const flags = ["--package-port", String(roku.packagePort), "--console-port", String(roku.consolePort)];
+    return ecp ? [...flags, "--ecp-port", String(roku.ecpPort)] : flags;
+}
+
+/** The environment a device tool reads its target from, aimed at a stand-in on loopback. */
+export function standInEnvironment(password: string): NodeJS.ProcessEnv {
+    return { ...process.env, ROKU_DEV_TARGET: "127.0.0.1", ROKU_DEV_PASSWORD: password };
+}
+
 /** Parses `Digest a="b", c=d` into a map. */
 function parseDigest(header: string): Map<string, string> {
     const fields = new Map<string, string>();
