@@ -7,6 +7,7 @@
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { StreamProtectionStatus, UMPPartId } from "googlevideo/protos";
 import { decodeColdStartToken } from "bgutils-js/webpo";
@@ -263,6 +264,30 @@ test("BotGuard path (bgutils-js + happy-dom) up to where the stand-in stops: loa
     } finally {
         await c.close();
         await bg.close();
+    }
+});
+
+test("the command line: --pot-provider serves /potoken from that provider", async () => {
+    const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "tools/companion/cli.ts", "--port", "0", "--innertube", origin.url, "--pot-provider", origin.url],
+        { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+        const base = await new Promise<string>((resolve, reject) => {
+            let out = "";
+            child.stdout.on("data", (d: Buffer) => {
+                out += d.toString("utf8");
+                const m = /manifest: (http:\/\/\S+)\/manifest\//.exec(out);
+                if (m && /PO tokens from the provider at /.test(out)) resolve(m[1]!);
+            });
+            child.on("close", () => reject(new Error(`the companion ended: ${out}`)));
+        });
+        const r = await get("/potoken/sabrOrigin2", base);
+        assert.equal(r.status, 200, r.body);
+        assert.equal((JSON.parse(r.body) as { source: string }).source, "provider");
+    } finally {
+        child.kill();
     }
 });
 
