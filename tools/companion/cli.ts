@@ -28,8 +28,8 @@ Options:
                          (a request's ?client= overrides it)
   --codecs <list>        Codec families the manifest keeps (default avc1,mp4a: H.264 video, AAC audio;
                          e.g. avc1,av01,mp4a when the Roku decodes AV1; a request's ?codecs= overrides it)
-  --innertube <url>      Send InnerTube and player-script requests to this base URL instead of YouTube
-                         (e.g. the local origin's stand-in: http://127.0.0.1:8090)
+  --innertube <url>      Send InnerTube, player-script and BotGuard requests to this base URL instead of
+                         YouTube (e.g. the local origin's stand-in: http://127.0.0.1:8090)
   --player-id <id>       Use this YouTube player script instead of the current one (for the days the
                          current one cannot be read: pin one that worked)
   --cache-dir <dir>      Keep youtubei.js's cache (the extracted player) in this directory (default: none)

@@ -42,7 +42,8 @@ export function handleHomePage(res: ServerResponse, entry: LogEntry): void {
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
     res.end(
         `<!DOCTYPE html><html><head><script>ytcfg.set(${JSON.stringify(ytcfg)});</script></head>` +
-            `<body><script>window.ytAtN(${JSON.stringify({ R: challenge })})</script></body></html>`,
+            `<body><p>ytsabr origin: the BotGuard challenge stand-in. The origin's index is at <a href="/__index">/__index</a>.</p>` +
+            `<script>window.ytAtN(${JSON.stringify({ R: challenge })})</script></body></html>`,
     );
 }
 

@@ -46,7 +46,8 @@ Options:
   -h, --help               This help
 
 Endpoints:
-  GET  /                                   index (titles, manifest URLs, faults) as JSON
+  GET  /, /__index                         index (titles, manifest URLs, faults) as JSON (a browser asking
+                                           for text/html at / gets the BotGuard stand-in page instead)
   GET  /manifest/<videoId>.mpd?variant=single|multi|unscoped[&expire=<s>][&reload=<token>][&numbers=1|0]
   POST /videoplayback?sabr=1&...&ei=<session>&rn=<n>   VideoPlaybackAbrRequest -> application/vnd.yt-ump
   GET  /__log[?since=<id>]   DELETE /__log  request log with the per-request assertions
