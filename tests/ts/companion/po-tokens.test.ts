@@ -123,6 +123,19 @@ test("with the origin enforcing PO tokens, the companion's payload plays byte-ex
     }
 });
 
+test("a refusal id that plays another title: its token is bound to the id asked for, and the origin accepts it", async () => {
+    origin.setFaults("F17:script=potoken:graceMs=0@always");
+    try {
+        const p = payloadOf((await get("/manifest/needsSignIn.mpd?client=TV")).body);
+        assert.equal(p.videoId, "needsSignIn");
+        const c = RawClient.fromPayload(p, 160);
+        c.poToken = Buffer.from(p.poToken, "base64url");
+        assert.equal(sps((await c.post(c.body())).parts), 1);
+    } finally {
+        origin.setFaults("");
+    }
+});
+
 test("tokens are held per video for their lifetime and renewed near expiry (clock moved, no waiting)", async () => {
     const cache = new PoTokenCache(providerTokens(origin.url), clock);
     const calls = potCalls();
