@@ -7,6 +7,9 @@ import { parseArgs } from "node:util";
 import { setDefaultResultOrder } from "node:dns";
 import { setDefaultAutoSelectFamily } from "node:net";
 import { networkInterfaces } from "node:os";
+import { BotguardTokens } from "./botguard.ts";
+import { PoTokenCache } from "./po-token-cache.ts";
+import { providerTokens } from "./pot-provider.ts";
 import { probe, probeTable } from "./probe.ts";
 import { Refusal } from "./refusals.ts";
 import { startCompanion } from "./service.ts";
@@ -25,18 +28,23 @@ Options:
                          (a request's ?client= overrides it)
   --codecs <list>        Codec families the manifest keeps (default avc1,mp4a: H.264 video, AAC audio;
                          e.g. avc1,av01,mp4a when the Roku decodes AV1; a request's ?codecs= overrides it)
-  --innertube <url>      Send InnerTube and player-script requests to this base URL instead of YouTube
-                         (e.g. the local origin's stand-in: http://127.0.0.1:8090)
+  --innertube <url>      Send InnerTube, player-script and BotGuard requests to this base URL instead of
+                         YouTube (e.g. the local origin's stand-in: http://127.0.0.1:8090)
   --player-id <id>       Use this YouTube player script instead of the current one (for the days the
                          current one cannot be read: pin one that worked)
   --cache-dir <dir>      Keep youtubei.js's cache (the extracted player) in this directory (default: none)
   --eval-timeout <ms>    Time limit of one run of YouTube's player code in the sandbox (default 2000)
+  --pot-provider <url>   Get PO tokens from this provider (the HTTP protocol of bgutil-ytdlp-pot-provider's
+                         server, e.g. http://127.0.0.1:4416: POST /get_pot). Without it the companion mints
+                         them with BotGuard (bgutils-js), handing out cold-start tokens while it warms up
   --quiet                No per-request log lines
   -h, --help             This help
 
 Endpoints (prefix every path with /<token> off loopback):
   GET /manifest/<videoId>.mpd[?codecs=avc1,mp4a][&maxHeight=N][&client=TV][&reload=<token>]
   GET /reload/<videoId>[?token=<reload token>]     a fresh payload as JSON
+  GET /potoken/<videoId>[?renew=1]                 a PO token for the video as JSON:
+      {"videoId", "poToken", "expiresAt" (unix ms), "source": "provider"|"botguard"|"cold-start"}
   GET /health
 
 The Roku and the companion must reach the internet through the same public IP address: YouTube
@@ -64,6 +72,7 @@ async function main(): Promise<number> {
                 "player-id": { type: "string" },
                 "cache-dir": { type: "string" },
                 "eval-timeout": { type: "string", default: "2000" },
+                "pot-provider": { type: "string" },
                 quiet: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h", default: false },
             },
@@ -86,6 +95,10 @@ async function main(): Promise<number> {
     const evalTimeoutMs = Number(values["eval-timeout"]);
     if (!Number.isInteger(port) || port < 0 || port > 65535 || !(evalTimeoutMs > 0)) {
         console.error("--port must be 0..65535 and --eval-timeout a positive number of ms");
+        return 2;
+    }
+    if (values["pot-provider"] !== undefined && !/^https?:\/\/[^/]/.test(values["pot-provider"])) {
+        console.error("--pot-provider must be an http:// or https:// URL, e.g. http://127.0.0.1:4416");
         return 2;
     }
     if (!values.innertube) {
@@ -119,8 +132,13 @@ async function main(): Promise<number> {
         return 2;
     }
     const yt = await Youtube.create(ytOptions);
+    const provider = values["pot-provider"];
+    const source = provider ? providerTokens(provider) : new BotguardTokens(yt.fetch);
+    if (source instanceof BotguardTokens) void source.warmUp();
+    const poTokens = new PoTokenCache(source);
     const c = await startCompanion({
         youtube: yt,
+        poTokens,
         host: values.host,
         port,
         client,
@@ -132,7 +150,11 @@ async function main(): Promise<number> {
     console.log(
         `companion listening (client ${client}${values.innertube ? `, InnerTube at ${values.innertube}` : ""}, player ${yt.playerId ?? "none"})`,
     );
-    for (const b of bases) console.log(`  manifest: ${b}/manifest/<videoId>.mpd   reload: ${b}/reload/<videoId>?token=<t>`);
+    for (const b of bases)
+        console.log(`  manifest: ${b}/manifest/<videoId>.mpd   reload: ${b}/reload/<videoId>?token=<t>   PO token: ${b}/potoken/<videoId>`);
+    console.log(
+        `  PO tokens from ${provider ? `the provider at ${provider}` : "BotGuard (bgutils-js), cold-start tokens while it warms up"}`,
+    );
     if (c.token) console.log(`  token for this start: ${c.token} (every path must start with /${c.token}/)`);
     console.log(
         "The Roku and this machine must share one public IP address: YouTube binds each SABR URL to the address that asked for it.",
@@ -141,6 +163,7 @@ async function main(): Promise<number> {
         const stop = (): void => {
             void c
                 .close()
+                .then(() => poTokens.close())
                 .then(() => yt.close())
                 .then(() => resolve(0));
         };

@@ -15,7 +15,8 @@ export type RefusalCause =
     | "login-required"
     | "unplayable"
     | "extraction-failed"
-    | "innertube-error";
+    | "innertube-error"
+    | "po-token";
 
 export class Refusal extends Error {
     constructor(
@@ -45,7 +46,7 @@ export function refusalOf(p: Playability | undefined, client: string): Refusal |
         return r(
             "bot-check",
             `YouTube wants a sign-in to confirm this is not a bot (client ${client}).${said} It asks this when a request has no valid PO token or comes from an address it distrusts.`,
-            "another client (--client TV), waiting a while, or another network; PO tokens are not supported by this companion yet.",
+            "another client (--client TV), a PO-token provider (--pot-provider <url>), waiting a while, or another network.",
         );
     if (
         /confirm your age|age-restricted|inappropriate/i.test(reason) ||
@@ -118,4 +119,8 @@ export function innertubeRefusal(detail: string): Refusal {
         `The InnerTube /player request failed (${detail}).`,
         "check this machine's internet connection (or --innertube), then `probe <videoId>`.",
     );
+}
+
+export function poTokenRefusal(what: string, tryThis: string): Refusal {
+    return new Refusal("po-token", what, tryThis);
 }

@@ -3,7 +3,8 @@
  * origin's manifests use (docs/sabr-protocol.md §8.1-8.2; the renderer is the origin's
  * `renderMpd`): one Period `content-0`, keys `<itag>:<xtags>:root`, a root
  * `urn:youtube:sabr` payload carrying the solved SABR URL, the ustreamer config, client info,
- * PO token, the chosen formats as YouTube gave them and `expiresInSeconds`.
+ * a content-bound PO token and its expiry, the chosen formats as YouTube gave them and
+ * `expiresInSeconds`.
  *
  * Formats: by default H.264 (`avc1`) MP4 video and AAC (`mp4a`) MP4 audio, every resolution
  * (the player picks), only formats with init and index ranges (SegmentBase needs both), no DRC
@@ -19,13 +20,15 @@ export interface ManifestOptions {
     codecs?: string[];
     /** Leave out video taller than this. */
     maxHeight?: number;
-    /** PO token for the payload (hook: the companion mints none yet). */
+    /** The video's PO token for the payload, and when it expires (unix ms). */
     poToken?: string;
+    poTokenExpiresAt?: number;
 }
 
 export interface CompanionManifest {
     mpd: string;
-    payload: SabrPayload & { videoId: string; client: string; createdAt: string };
+    /** `poTokenExpiresAt` is 0 when the payload carries no PO token. */
+    payload: SabrPayload & { poTokenExpiresAt: number; videoId: string; client: string; createdAt: string };
     formats: MpdFormat[];
 }
 
@@ -107,6 +110,7 @@ export function buildManifest(p: PlayerResult, o: ManifestOptions = {}): Compani
         ustreamerConfig: p.ustreamerConfig,
         clientInfo: p.clientInfo,
         poToken: o.poToken ?? "",
+        poTokenExpiresAt: o.poToken ? (o.poTokenExpiresAt ?? 0) : 0,
         videoId: p.videoId,
         client: p.client,
         createdAt: new Date().toISOString(),

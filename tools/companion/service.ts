@@ -6,18 +6,25 @@
  *       asks again (docs/sabr-protocol.md §7.8): the `/player` call carries the reload context
  *   GET /reload/<videoId>[?token=<reload token>][&client=..][&codecs=..]
  *       a fresh payload as JSON (a new `/player` call, with the reload context when given)
+ *   GET /potoken/<videoId>[?renew=1]
+ *       a content-bound PO token for the video as JSON
+ *       `{"videoId", "poToken", "expiresAt" (unix ms), "source": "provider"|"botguard"|"cold-start"}`;
+ *       held tokens are reused until shortly before they expire, `renew=1` asks for a new one
  *   GET /health   the client, the player id, the last error
  *
  * Off loopback every path must start with `/<token>/`, a random token made at start (printed
  * with the URLs); anything else gets 403. Refusals answer 502 with one text line naming the
- * cause and what to try (header `X-Companion-Refusal: <cause>`).
+ * cause and what to try (header `X-Companion-Refusal: <cause>`). Manifests and reloads carry the
+ * video's PO token (sent to `/player` too); when none can be had, a client that needs one (WEB)
+ * is refused with `po-token`, the others go without.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { buildManifest, NoFormatsError, type ManifestOptions } from "./sabr-manifest.ts";
-import { Refusal } from "./refusals.ts";
-import { isClientName, type ClientName, type Youtube } from "./youtube.ts";
+import type { PoToken, PoTokenCache } from "./po-token-cache.ts";
+import { poTokenRefusal, Refusal } from "./refusals.ts";
+import { CLIENTS, isClientName, type ClientName, type Youtube } from "./youtube.ts";
 
 export interface CompanionOptions {
     youtube: Youtube;
@@ -31,6 +38,8 @@ export interface CompanionOptions {
     token?: string;
     /** Require the token even on loopback. */
     requireToken?: boolean;
+    /** Where PO tokens come from (a provider or BotGuard); none: payloads carry no token and /potoken refuses. */
+    poTokens?: PoTokenCache;
     onLog?: (line: string) => void;
 }
 
@@ -107,17 +116,30 @@ async function handle(
     }
     const manifest = /^\/manifest\/([^/]+)\.mpd$/.exec(path);
     const reload = /^\/reload\/([^/]+)$/.exec(path);
+    const potoken = /^\/potoken\/([^/]+)$/.exec(path);
     if (path === "/health") {
         json(res, 200, { ok: true, client: o.client ?? "WEB", playerId: o.youtube.playerId ?? null, lastError: state.lastError || null });
         return;
     }
-    if (!manifest && !reload) {
-        text(res, 404, "not found: GET /manifest/<videoId>.mpd, GET /reload/<videoId>?token=<reload token>, GET /health");
+    if (!manifest && !reload && !potoken) {
+        text(
+            res,
+            404,
+            "not found: GET /manifest/<videoId>.mpd, GET /reload/<videoId>?token=<reload token>, GET /potoken/<videoId>, GET /health",
+        );
         return;
     }
-    const videoId = decodeURIComponent((manifest ?? reload)![1]!);
+    const videoId = decodeURIComponent((manifest ?? reload ?? potoken)![1]!);
     if (!VIDEO_ID.test(videoId)) {
         text(res, 400, `bad video id ${JSON.stringify(videoId)}: a YouTube video id has 11 characters (A-Z a-z 0-9 _ -)`);
+        return;
+    }
+    if (potoken) {
+        await refusing(o, state, req, res, videoId, async () => {
+            const t = await poTokenOf(o, videoId, url.searchParams.get("renew") === "1");
+            log(o, req, 200, `${videoId} PO token (${t.source})`);
+            json(res, 200, { videoId, poToken: t.poToken, expiresAt: t.expiresAt, source: t.source });
+        });
         return;
     }
     const clientParam = url.searchParams.get("client");
@@ -133,23 +155,59 @@ async function handle(
         ...(maxHeight ? { maxHeight } : {}),
     };
     const reloadToken = (manifest ? url.searchParams.get("reload") : url.searchParams.get("token")) ?? undefined;
-    try {
-        const p = await o.youtube.player(videoId, { client, ...(reloadToken ? { reloadToken } : {}) });
-        const m = buildManifest(p, mo);
+    await refusing(o, state, req, res, videoId, async () => {
+        const pot = await tokenForPlayer(o, videoId, client);
+        const p = await o.youtube.player(videoId, {
+            client,
+            ...(reloadToken ? { reloadToken } : {}),
+            ...(pot ? { poToken: pot.poToken } : {}),
+        });
+        const m = buildManifest(p, { ...mo, ...(pot ? { poToken: pot.poToken, poTokenExpiresAt: pot.expiresAt } : {}) });
         log(o, req, 200, `${videoId} client ${client}: ${m.formats.map((f) => f.itag).join(",")}${reloadToken ? " (reload)" : ""}`);
         if (manifest) {
             res.writeHead(200, { "Content-Type": "application/dash+xml", "Cache-Control": "no-store" });
             res.end(req.method === "HEAD" ? undefined : m.mpd);
         } else json(res, 200, m.payload);
+    });
+}
+
+/** Runs `answer`; a refusal becomes 502 with one line naming the cause and what to try. */
+async function refusing(
+    o: CompanionOptions,
+    state: { lastError: string },
+    req: IncomingMessage,
+    res: ServerResponse,
+    videoId: string,
+    answer: () => Promise<void>,
+): Promise<void> {
+    try {
+        await answer();
     } catch (e) {
-        if (e instanceof Refusal || e instanceof NoFormatsError) {
-            const cause = e instanceof Refusal ? e.cause : "no-formats";
-            state.lastError = `${videoId}: ${cause}`;
-            log(o, req, 502, `${videoId} refused: ${cause}`);
-            res.setHeader("X-Companion-Refusal", cause);
-            text(res, 502, `${cause}: ${e.message}`);
-            return;
-        }
+        if (!(e instanceof Refusal || e instanceof NoFormatsError)) throw e;
+        const cause = e instanceof Refusal ? e.cause : "no-formats";
+        state.lastError = `${videoId}: ${cause}`;
+        log(o, req, 502, `${videoId} refused: ${cause}`);
+        res.setHeader("X-Companion-Refusal", cause);
+        text(res, 502, `${cause}: ${e.message}`);
+    }
+}
+
+async function poTokenOf(o: CompanionOptions, videoId: string, renew: boolean): Promise<PoToken> {
+    if (!o.poTokens)
+        throw poTokenRefusal(
+            "This companion was started without a PO-token source.",
+            "--pot-provider <url>, or start it from its command line, which mints with BotGuard.",
+        );
+    return o.poTokens.get(videoId, renew);
+}
+
+/** The token `/player` and the payload carry: none without a source, or when the client can do without one. */
+async function tokenForPlayer(o: CompanionOptions, videoId: string, client: ClientName): Promise<PoToken | undefined> {
+    if (!o.poTokens) return undefined;
+    try {
+        return await o.poTokens.get(videoId);
+    } catch (e) {
+        if (e instanceof Refusal && !CLIENTS[client].poTokenWanted) return undefined;
         throw e;
     }
 }

@@ -21,7 +21,8 @@ export function isClientName(s: string): s is ClientName {
     return Object.hasOwn(CLIENTS, s);
 }
 
-const YOUTUBE_HOSTS = new Set(["www.youtube.com", "youtube.com", "m.youtube.com", "youtubei.googleapis.com"]);
+/** YouTube's hosts, and www.google.com where BotGuard's interpreter comes from (botguard.ts). */
+const YOUTUBE_HOSTS = new Set(["www.youtube.com", "youtube.com", "m.youtube.com", "youtubei.googleapis.com", "www.google.com"]);
 
 export interface YoutubeOptions {
     /** Base URL of an InnerTube stand-in: YouTube's hosts are replaced by it in every request. */
@@ -75,7 +76,7 @@ export interface PlayerCall {
     client?: ClientName;
     /** `reloadPlaybackParams.token` from a RELOAD_PLAYER_RESPONSE. */
     reloadToken?: string;
-    /** Hook for PO tokens (not minted by the companion yet): sent as `serviceIntegrityDimensions.poToken`. */
+    /** A content-bound PO token for the video, sent as `serviceIntegrityDimensions.poToken`. */
     poToken?: string;
 }
 
@@ -83,6 +84,8 @@ export class Youtube {
     private constructor(
         readonly innertube: Innertube,
         readonly evaluator: SandboxEvaluator,
+        /** The fetch seam: YouTube's hosts go to `--innertube` when it is set (BotGuard's requests use it too). */
+        readonly fetch: FetchLike,
     ) {}
 
     static async create(o: YoutubeOptions = {}): Promise<Youtube> {
@@ -104,7 +107,7 @@ export class Youtube {
             await evaluator.close();
             throw extractionRefusal(`could not load the player script: ${String((e as Error).message ?? e)}`);
         }
-        return new Youtube(innertube, evaluator);
+        return new Youtube(innertube, evaluator, f);
     }
 
     get playerId(): string | undefined {

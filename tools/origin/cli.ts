@@ -35,6 +35,8 @@ Options:
   --media-part <bytes>     Media bytes per MEDIA part (default 32768)
   --content-length         Send Content-Length instead of chunked transfer encoding
   --expire-seconds <s>     Lifetime of issued streaming URLs (default 21540)
+  --pot-ttl <s>            Lifetime of the PO tokens POST /get_pot mints (default 21600; per request:
+                           POST /get_pot?ttl=<s>). SABR answers check them with --faults F17:script=potoken
   --max-body <bytes>       Largest accepted request body (default 1048576; larger => HTTP 413)
   --missing-video <mode>   Request without a video format (f17): audio-only (default) | error
   --client-info <mode>     Client info differing from the manifest's: log (default) | error
@@ -44,7 +46,8 @@ Options:
   -h, --help               This help
 
 Endpoints:
-  GET  /                                   index (titles, manifest URLs, faults) as JSON
+  GET  /, /__index                         index (titles, manifest URLs, faults) as JSON (a browser asking
+                                           for text/html at / gets the BotGuard stand-in page instead)
   GET  /manifest/<videoId>.mpd?variant=single|multi|unscoped[&expire=<s>][&reload=<token>][&numbers=1|0]
   POST /videoplayback?sabr=1&...&ei=<session>&rn=<n>   VideoPlaybackAbrRequest -> application/vnd.yt-ump
   GET  /__log[?since=<id>]   DELETE /__log  request log with the per-request assertions
@@ -53,6 +56,9 @@ Endpoints:
   POST /youtubei/v1/player                 InnerTube stand-in: WEB/TV/WEB_EMBEDDED player responses
                                            (refusals: needsSignIn, ageLimited1, privateClip, regionBlock,
                                            liveStream1); GET /iframe_api and the player script it names
+  GET  /ping   POST /get_pot[?ttl=<s>]     PO-token provider stand-in (the protocol of bgutil-ytdlp-pot-provider's
+                                           server): {"content_binding":"<videoId>"} -> {"poToken","contentBinding","expiresAt"}
+  GET  / (Accept: text/html), GET /js/th/<hash>.js   BotGuard challenge stand-in (stops where BotGuard's VM would run)
 `;
 
 function main(): void {
@@ -74,6 +80,7 @@ function main(): void {
                 "media-part": { type: "string", default: "32768" },
                 "content-length": { type: "boolean", default: false },
                 "expire-seconds": { type: "string", default: "21540" },
+                "pot-ttl": { type: "string", default: "21600" },
                 "max-body": { type: "string", default: String(1024 * 1024) },
                 "missing-video": { type: "string", default: "audio-only" },
                 "client-info": { type: "string", default: "log" },
@@ -136,6 +143,7 @@ function main(): void {
         mediaPartBytes: Math.max(1, num("media-part", values["media-part"])),
         contentLength: values["content-length"],
         expireSeconds: num("expire-seconds", values["expire-seconds"]),
+        potTtlSeconds: num("pot-ttl", values["pot-ttl"]),
         maxBodyBytes: num("max-body", values["max-body"]),
         missingVideo,
         clientInfoCheck,

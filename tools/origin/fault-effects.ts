@@ -13,6 +13,7 @@ import { checkAdGate, contextSendingPolicy, contextWritePolicy, openAdGate } fro
 import type { ActiveFault, FaultName } from "./faults.ts";
 import { HttpAnswer } from "./http-helpers.ts";
 import { segmentBytes } from "./media-model.ts";
+import { DEFAULT_POTOKEN_GRACE_MS, poTokenVerdict } from "./po-token-verdict.ts";
 import { addNote } from "./request-log.ts";
 import { faultOf, type Turn } from "./turn.ts";
 import { toHex, type WirePart } from "./wire.ts";
@@ -223,6 +224,14 @@ function streamProtection(t: Turn, f: ActiveFault): void {
     if (script === "grace") {
         status = 2;
         if (s.protectedMediaMs >= (Number(f.params.graceMs) || 20000)) t.withhold = true;
+    } else if (script === "potoken") {
+        const grace = f.params.graceMs ? Number(f.params.graceMs) : DEFAULT_POTOKEN_GRACE_MS; // "0": no grace at all
+        const check = t.poTokens.check(t.request!.poToken, s.contentBinding);
+        const v = poTokenVerdict(check, s.protectedMediaMs, s.poTokenLapsedAtMs, grace);
+        s.poTokenLapsedAtMs = v.lapsedAtMs;
+        status = v.status;
+        t.withhold = v.withhold;
+        addNote(t.entry, `po token ${check}`);
     } else if (script === "token") {
         const token = t.request!.poToken ? toHex(t.request!.poToken) : "";
         if (token === s.firstPoToken || !token) {

@@ -189,8 +189,8 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
         name: "F17",
         title: "stream-protection",
         injection:
-            "STREAM_PROTECTION_STATUS script: status=1|2|3 every time; script=grace (status 2, media only for the first `graceMs` ms of content, default 20000, then status 2 without media); script=token (status 3 without media until the request po_token differs from the first one seen). maxRetries adds field 2.",
-        params: { status: "2", script: "none", graceMs: "20000", maxRetries: "" },
+            "STREAM_PROTECTION_STATUS script: status=1|2|3 every time; script=grace (status 2, media only for the first `graceMs` ms of content, default 20000, then status 2 without media); script=token (status 3 without media until the request po_token differs from the first one seen); script=potoken (YouTube's WEB rule: a PO token minted by this origin's provider stand-in (POST /get_pot), bound to the session's video id and not expired, gets status 1; without one, status 2 with media for `graceMs` of content (default 45000) counted from when the session lost its valid token, then status 3 without media until a valid token arrives). maxRetries adds field 2.",
+        params: { status: "2", script: "none", graceMs: "", maxRetries: "" },
         expect: "PO-token refresh on 2/3; retry with the new token; clear failure when no refresh is possible.",
     },
     F18: {

@@ -182,6 +182,7 @@ function playerResponse(
         clientVersion: client.clientVersion ?? "",
     };
     s.clientParam = clientName;
+    s.contentBinding = videoId;
     const challenge = randomBytes(12).toString("base64url");
     s.expectedN = solveN(challenge);
     const url = new URL(o.sessions.streamingUrl(s));

@@ -16,6 +16,9 @@ import { corsHeaders, json } from "./http-helpers.ts";
 import { handleIframeApi, handleInnertubePlayer, handlePlayerScript, type InnertubeRoute } from "./innertube.ts";
 import { handleManifest, type ManifestRoute } from "./manifest-route.ts";
 import { loadTitles, MEDIA_DIR, type Title } from "./media-model.ts";
+import { handleHomePage, handleInterpreter, wantsHtml } from "./botguard-standin.ts";
+import { PoTokenAuthority } from "./po-tokens.ts";
+import { handleGetPot, handlePing } from "./pot-provider-routes.ts";
 import { handleProbeRoute } from "./probe-routes.ts";
 import { RequestLog, type LogEntry } from "./request-log.ts";
 import { SessionStore } from "./session.ts";
@@ -68,6 +71,10 @@ export interface OriginOptions {
     numericPayload?: boolean;
     /** The player id the InnerTube stand-in's `/iframe_api` names (tools/origin/innertube.ts). */
     playerId?: string;
+    /** Lifetime of the PO tokens the provider stand-in mints (`POST /get_pot`), s (default 21600, as bgutil's TOKEN_TTL). */
+    potTtlSeconds?: number;
+    /** The clock PO tokens are minted and checked with (tests move it instead of waiting). */
+    clock?: () => number;
 }
 
 export interface OriginHandle {
@@ -93,10 +100,11 @@ const DEFAULTS = {
     mediaPartBytes: 32768,
     expireSeconds: 21540,
     maxBodyBytes: 1024 * 1024,
+    potTtlSeconds: 6 * 3600,
 };
 
 /** What the routes share: one origin's titles, sessions, faults, log and held responses. */
-type Routes = AdminRoutes & { manifest: ManifestRoute; sabr: SabrEndpoint; innertube: InnertubeRoute };
+type Routes = AdminRoutes & { manifest: ManifestRoute; sabr: SabrEndpoint; innertube: InnertubeRoute; poTokens: PoTokenAuthority };
 
 export async function startOrigin(options: OriginOptions = {}): Promise<OriginHandle> {
     const opts = { ...DEFAULTS, ...options };
@@ -105,6 +113,7 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
     const faults = new FaultSwitch(options.faults, options.seed ?? 1);
     const log = new RequestLog(options.onLog);
     const held = new HeldResponses();
+    const poTokens = new PoTokenAuthority(opts.potTtlSeconds * 1000, options.clock);
     const routes: Routes = {
         titles,
         faults,
@@ -112,8 +121,9 @@ export async function startOrigin(options: OriginOptions = {}): Promise<OriginHa
         held,
         baseUrl: () => sessions.baseUrl,
         manifest: { titles, sessions, expireSeconds: opts.expireSeconds, numericPayload: opts.numericPayload },
-        sabr: { titles, sessions, faults, held, options: opts },
+        sabr: { titles, sessions, faults, held, poTokens, options: opts },
         innertube: { titles, sessions, expireSeconds: opts.expireSeconds, playerId: options.playerId },
+        poTokens,
     };
     const host = options.host ?? "127.0.0.1";
     const tls = options.tls ? await tlsCertificates(host, options.publicUrl) : undefined;
@@ -181,12 +191,16 @@ function preflight(req: IncomingMessage, res: ServerResponse, entry: LogEntry): 
 async function route(o: Routes, req: IncomingMessage, res: ServerResponse, url: URL, entry: LogEntry): Promise<void> {
     const p = url.pathname;
     const source = /^\/__source\/([^/]+)\/(\d+)$/.exec(p);
-    if (p === "/" || p === "/__index") handleIndex(o, res, entry);
+    if (p === "/" && wantsHtml(req)) handleHomePage(res, entry);
+    else if (p === "/" || p === "/__index") handleIndex(o, res, entry);
     else if (p.startsWith("/manifest/")) manifestRoute(o, req, res, url, entry);
     else if (p.endsWith("/videoplayback")) await handleVideoplayback(o.sabr, req, res, url, entry);
     else if (p === "/youtubei/v1/player") await handleInnertubePlayer(o.innertube, req, res, entry);
     else if (p === "/iframe_api") handleIframeApi(o.innertube, res, entry);
     else if (/^\/s\/player\/[\w-]+\/player_es6\.vflset\/[\w-]+\/base\.js$/.test(p)) handlePlayerScript(res, entry);
+    else if (/^\/js\/th\/[\w-]+\.js$/.test(p)) handleInterpreter(res, entry);
+    else if (p === "/ping") handlePing(o.poTokens, res, entry);
+    else if (p === "/get_pot") await handleGetPot(o.poTokens, req, res, url, entry);
     else if (p === "/__log") handleLog(o, req, res, url);
     else if (p === "/__release") handleRelease(o, req, res, entry);
     else if (p === "/__faults") await handleFaults(o, req, res, entry);
@@ -215,6 +229,8 @@ function notFound(res: ServerResponse, entry: LogEntry): void {
             "POST /videoplayback?...&sabr=1&rn=N",
             "POST /youtubei/v1/player (InnerTube stand-in)",
             "GET /iframe_api, GET /s/player/<id>/player_es6.vflset/en_US/base.js",
+            "GET / (Accept: text/html), GET /js/th/<hash>.js (BotGuard challenge stand-in)",
+            "GET /ping, POST /get_pot (PO-token provider stand-in)",
             "GET /__log",
             "POST /__faults",
             "POST /__release",

@@ -13,6 +13,8 @@ export const CLIENT_INFO = { osName: "Roku", osVersion: "14.0", clientName: 1, c
 export interface Session {
     ei: string;
     videoId: string;
+    /** The video id PO tokens must be bound to: the id the client asked for (a refusal id plays another title). */
+    contentBinding: string;
     config: Uint8Array;
     expire: number;
     path: string;
@@ -41,6 +43,8 @@ export interface Session {
     /** F17 state */
     firstPoToken?: string;
     protectedMediaMs: number;
+    /** script=potoken: `protectedMediaMs` when the session lost its valid PO token. */
+    poTokenLapsedAtMs?: number;
     /** F18 state */
     adGate?: { value: Uint8Array; notBefore: number; passed: boolean };
     /** F21: server-chosen video itag. */
@@ -65,6 +69,7 @@ export class SessionStore {
         const s: Session = {
             ei: randomBytes(9).toString("base64url"),
             videoId,
+            contentBinding: videoId,
             config: Uint8Array.from(Buffer.concat([Buffer.from("ORIGINCFG"), randomBytes(23)])),
             expire: Math.floor(Date.now() / 1000) + expireSeconds,
             path: "/videoplayback",

@@ -12,6 +12,7 @@ import type { Session, SessionStore } from "./session.ts";
 import type { MediaLayout, PlannedSegment } from "./answers.ts";
 import type { Transport } from "./body-writer.ts";
 import type { WirePart } from "./wire.ts";
+import type { PoTokenAuthority } from "./po-tokens.ts";
 
 /** The answer's defaults, from the origin's options. */
 export interface AnswerOptions {
@@ -53,6 +54,8 @@ export interface Turn {
     seed: number;
     faults: ActiveFault[];
     options: AnswerOptions;
+    /** Verifies the PO tokens requests carry (F17 script=potoken). */
+    poTokens: PoTokenAuthority;
     /** Undefined when the body was empty or undecodable. */
     request?: DecodedRequest;
     verdict?: Verdict;
@@ -76,7 +79,9 @@ export interface Turn {
     transport: Transport;
 }
 
-export function newTurn(base: Pick<Turn, "session" | "sessions" | "title" | "entry" | "rn" | "seed" | "faults" | "options">): Turn {
+export function newTurn(
+    base: Pick<Turn, "session" | "sessions" | "title" | "entry" | "rn" | "seed" | "faults" | "options" | "poTokens">,
+): Turn {
     const o = base.options;
     return {
         ...base,

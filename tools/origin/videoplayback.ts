@@ -15,12 +15,14 @@ import { deadReason, noteArrival, noteEndOfPair, recordDelivery, type SessionSto
 import { newTurn, type AnswerOptions, type Turn } from "./turn.ts";
 import { writeBody, type HeldResponses, type WriteOptions } from "./body-writer.ts";
 import { serializeParts, toHex } from "./wire.ts";
+import type { PoTokenAuthority } from "./po-tokens.ts";
 
 export interface SabrEndpoint {
     titles: Map<string, Title>;
     sessions: SessionStore;
     faults: FaultSwitch;
     held: HeldResponses;
+    poTokens: PoTokenAuthority;
     options: AnswerOptions & WriteOptions & { maxBodyBytes: number };
 }
 
@@ -101,6 +103,7 @@ function arrive(o: SabrEndpoint, req: IncomingMessage, res: ServerResponse, url:
         seed: o.faults.seed,
         faults,
         options: o.options,
+        poTokens: o.poTokens,
     });
 }
 

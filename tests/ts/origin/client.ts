@@ -144,3 +144,16 @@ export function assemble(parts: UmpPart[]): Map<number, { header: ReturnType<typ
     }
     return out;
 }
+
+/** A correct follow-up body after answer `r`: reports ended segments and advances player time. */
+export function followUp(c: RawClient, r: SabrAnswer, extra: Parameters<RawClient["body"]>[0] = {}): Uint8Array {
+    const segs = [...assemble(r.parts).values()].filter((s) => s.ended && !s.header.isInitSeg);
+    const range = (itag: number): { start: number; end: number } | undefined => {
+        const q = segs.filter((s) => s.header.itag === itag).map((s) => s.header.sequenceNumber!);
+        return q.length ? { start: Math.min(...q), end: Math.max(...q) } : undefined;
+    };
+    const v = range(c.video.itag);
+    const a = range(c.audio.itag);
+    const ranges = [...(v ? [{ format: c.video, ...v }] : []), ...(a ? [{ format: c.audio, ...a }] : [])];
+    return c.body({ playerTimeMs: v ? v.end * 2000 : 0, selected: [c.video, c.audio], ranges, ...extra });
+}

@@ -15,7 +15,7 @@ import { startOrigin, type OriginHandle, type LogEntry } from "../../../tools/or
 import { FAULTS, parseFaultSpec, selectFaults, makeRng } from "../../../tools/origin/faults.ts";
 import { parseUmp, scanFields } from "../../../tools/origin/wire.ts";
 import { getManifest } from "./helpers.ts";
-import { RawClient, assemble, headers, headerIdOf, type SabrAnswer } from "./client.ts";
+import { RawClient, assemble, followUp, headers, headerIdOf } from "./client.ts";
 
 /** assert.ok with a message always (without one, Node re-parses the transpiled one-line source, which is very slow). */
 function ok(value: unknown, message?: string): asserts value {
@@ -48,19 +48,6 @@ function lastEntry(c: RawClient): LogEntry {
 
 function assertion(e: LogEntry, name: string): boolean | null | undefined {
     return e.assertions.find((a) => a.name === name)?.ok;
-}
-
-/** A correct follow-up body after answer `r`: reports ended segments and advances player time. */
-function followUp(c: RawClient, r: SabrAnswer, extra: Parameters<RawClient["body"]>[0] = {}): Uint8Array {
-    const segs = [...assemble(r.parts).values()].filter((s) => s.ended && !s.header.isInitSeg);
-    const range = (itag: number): { start: number; end: number } | undefined => {
-        const q = segs.filter((s) => s.header.itag === itag).map((s) => s.header.sequenceNumber!);
-        return q.length ? { start: Math.min(...q), end: Math.max(...q) } : undefined;
-    };
-    const v = range(c.video.itag);
-    const a = range(c.audio.itag);
-    const ranges = [...(v ? [{ format: c.video, ...v }] : []), ...(a ? [{ format: c.audio, ...a }] : [])];
-    return c.body({ playerTimeMs: v ? v.end * 2000 : 0, selected: [c.video, c.audio], ranges, ...extra });
 }
 
 test("every VOD fault of docs/sabr-protocol.md §9.3 has a documented profile", () => {
