@@ -12,6 +12,7 @@ import { PoTokenCache } from "./po-token-cache.ts";
 import { providerTokens } from "./pot-provider.ts";
 import { probe, probeTable } from "./probe.ts";
 import { Refusal } from "./refusals.ts";
+import { PlayerCache } from "./player-cache.ts";
 import { startCompanion } from "./service.ts";
 import { isClientName, Youtube } from "./youtube.ts";
 
@@ -37,11 +38,13 @@ Options:
   --pot-provider <url>   Get PO tokens from this provider (the HTTP protocol of bgutil-ytdlp-pot-provider's
                          server, e.g. http://127.0.0.1:4416: POST /get_pot). Without it the companion mints
                          them with BotGuard (bgutils-js), handing out cold-start tokens while it warms up
+  --fresh-manifests      Call /player for every manifest (default: a video's /player answer is reused
+                         while its SABR URL has more than 30 minutes left; ?fresh=1 does this per request)
   --quiet                No per-request log lines
   -h, --help             This help
 
 Endpoints (prefix every path with /<token> off loopback):
-  GET /manifest/<videoId>.mpd[?codecs=avc1,mp4a][&maxHeight=N][&client=TV][&reload=<token>]
+  GET /manifest/<videoId>.mpd[?codecs=avc1,mp4a][&maxHeight=N][&client=TV][&reload=<token>][&fresh=1]
   GET /reload/<videoId>[?token=<reload token>]     a fresh payload as JSON
   GET /potoken/<videoId>[?renew=1]                 a PO token for the video as JSON:
       {"videoId", "poToken", "expiresAt" (unix ms), "source": "provider"|"botguard"|"cold-start"}
@@ -73,6 +76,7 @@ async function main(): Promise<number> {
                 "cache-dir": { type: "string" },
                 "eval-timeout": { type: "string", default: "2000" },
                 "pot-provider": { type: "string" },
+                "fresh-manifests": { type: "boolean", default: false },
                 quiet: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h", default: false },
             },
@@ -139,6 +143,7 @@ async function main(): Promise<number> {
     const c = await startCompanion({
         youtube: yt,
         poTokens,
+        ...(values["fresh-manifests"] ? {} : { playerCache: new PlayerCache() }),
         host: values.host,
         port,
         client,

@@ -1,9 +1,11 @@
 /**
  * The companion's HTTP service: what the channel asks for a real video.
  *
- *   GET /manifest/<videoId>.mpd[?codecs=avc1,mp4a][&maxHeight=N][&client=WEB|TV|WEB_EMBEDDED][&reload=<token>]
- *       the SABR DASH manifest (sabr-manifest.ts); `reload=` is how the channel's reload path
- *       asks again (docs/sabr-protocol.md §7.8): the `/player` call carries the reload context
+ *   GET /manifest/<videoId>.mpd[?codecs=avc1,mp4a][&maxHeight=N][&client=WEB|TV|WEB_EMBEDDED][&reload=<token>][&fresh=1]
+ *       the SABR DASH manifest (sabr-manifest.ts); `reload=` is how a reload asks again
+ *       (docs/sabr-protocol.md §7.8): the `/player` call carries the reload context. Other
+ *       manifests reuse a held `/player` answer while its URL has life left (player-cache.ts;
+ *       header `X-Companion-Cache: hit|miss`); `fresh=1` asks `/player` anyway
  *   GET /reload/<videoId>[?token=<reload token>][&client=..][&codecs=..]
  *       a fresh payload as JSON (a new `/player` call, with the reload context when given)
  *   GET /potoken/<videoId>[?renew=1]
@@ -22,6 +24,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import { buildManifest, NoFormatsError, type ManifestOptions } from "./sabr-manifest.ts";
+import type { PlayerCache } from "./player-cache.ts";
 import type { PoToken, PoTokenCache } from "./po-token-cache.ts";
 import { poTokenRefusal, Refusal } from "./refusals.ts";
 import { CLIENTS, isClientName, type ClientName, type Youtube } from "./youtube.ts";
@@ -38,6 +41,8 @@ export interface CompanionOptions {
     token?: string;
     /** Require the token even on loopback. */
     requireToken?: boolean;
+    /** `/player` answers kept for manifests asked again (none: every manifest calls `/player`). */
+    playerCache?: PlayerCache;
     /** Where PO tokens come from (a provider or BotGuard); none: payloads carry no token and /potoken refuses. */
     poTokens?: PoTokenCache;
     onLog?: (line: string) => void;
@@ -155,17 +160,28 @@ async function handle(
         ...(maxHeight ? { maxHeight } : {}),
     };
     const reloadToken = (manifest ? url.searchParams.get("reload") : url.searchParams.get("token")) ?? undefined;
+    // Reloads continue the server's session: never from the cache, never into it.
+    const cacheable = manifest !== null && !reloadToken;
     await refusing(o, state, req, res, videoId, async () => {
         const pot = await tokenForPlayer(o, videoId, client);
-        const p = await o.youtube.player(videoId, {
-            client,
-            ...(reloadToken ? { reloadToken } : {}),
-            ...(pot ? { poToken: pot.poToken } : {}),
-        });
+        const cached = cacheable && url.searchParams.get("fresh") !== "1" ? o.playerCache?.get(videoId, client) : undefined;
+        const p =
+            cached ??
+            (await o.youtube.player(videoId, {
+                client,
+                ...(reloadToken ? { reloadToken } : {}),
+                ...(pot ? { poToken: pot.poToken } : {}),
+            }));
+        if (cacheable && !cached) o.playerCache?.put(p);
         const m = buildManifest(p, { ...mo, ...(pot ? { poToken: pot.poToken, poTokenExpiresAt: pot.expiresAt } : {}) });
-        log(o, req, 200, `${videoId} client ${client}: ${m.formats.map((f) => f.itag).join(",")}${reloadToken ? " (reload)" : ""}`);
+        const how = reloadToken ? " (reload)" : cached ? " (cached)" : "";
+        log(o, req, 200, `${videoId} client ${client}: ${m.formats.map((f) => f.itag).join(",")}${how}`);
         if (manifest) {
-            res.writeHead(200, { "Content-Type": "application/dash+xml", "Cache-Control": "no-store" });
+            res.writeHead(200, {
+                "Content-Type": "application/dash+xml",
+                "Cache-Control": "no-store",
+                "X-Companion-Cache": cached ? "hit" : "miss",
+            });
             res.end(req.method === "HEAD" ? undefined : m.mpd);
         } else json(res, 200, m.payload);
     });
