@@ -7,8 +7,10 @@ import { Simulator, type Remote, type RunResult } from "../sim/simulator.ts";
 import type { DeviceRuleOverrides } from "../sim/device-rules.ts";
 
 export interface ChannelOptions {
-    /** The SABR DASH manifest the channel loads. */
-    manifestUrl: string;
+    /** The SABR DASH manifest the channel plays at launch; without it the channel opens on its start screen. */
+    manifestUrl?: string;
+    /** The companion's address (config/channel.json `companionUrl`): video ids play from its manifests. */
+    companionUrl?: string;
     /** Extra ytsabrServerTask settings (Server.normalizeConfig documents them). */
     server?: Record<string, unknown>;
     /** Start the Video node too (default false: brs-engine's Video node cannot decode DASH). */
@@ -68,7 +70,8 @@ export async function buildChannel(options: ChannelOptions): Promise<string> {
         channelJson,
         JSON.stringify(
             {
-                manifestUrl: options.manifestUrl,
+                ...(options.manifestUrl ? { manifestUrl: options.manifestUrl } : {}),
+                ...(options.companionUrl ? { companionUrl: options.companionUrl } : {}),
                 server: options.server ?? {},
                 fetchWorker: options.fetchWorker ?? {},
                 cacheWriter: options.cacheWriter ?? {},

@@ -37,6 +37,11 @@ export interface RunOptions {
     signal?: AbortSignal;
     /** Called once the channel was launched, with the remote control of this run. */
     onStarted?: (remote: Remote) => void;
+    /**
+     * Launch parameters, as ECP's `POST /launch/dev?contentId=...&mediaType=movie` gives them:
+     * `Main(args)` sees them next to the engine's own (`source`, `lastExitOrTerminationReason`).
+     */
+    launchParams?: Record<string, string>;
 }
 
 /** The remote control of a running channel. */
@@ -45,6 +50,11 @@ export interface Remote {
     sendKey(key: string): Promise<void>;
     /** A PNG of the channel's screen as the simulator draws it now. */
     screenshot(): Promise<Buffer>;
+    /**
+     * A deep link while the channel runs, as ECP's `POST /input?contentId=...&mediaType=movie`
+     * sends it: an roInputEvent whose getInfo() holds these parameters.
+     */
+    input(params: Record<string, string>): Promise<void>;
 }
 
 export interface RunResult {
@@ -192,10 +202,11 @@ export class Simulator {
         if (this.bridge && this.bridge.options.transport !== "xhr") await page.addInitScript({ content: bridgePageScript() });
 
         await page.goto(`${this.server.origin}/index.html`);
-        await page.evaluate(`window.simRun(${JSON.stringify(zipRoute)}, "app.zip")`);
+        await page.evaluate(`window.simRun(${JSON.stringify(zipRoute)}, "app.zip", ${JSON.stringify(options.launchParams ?? {})})`);
         options.onStarted?.({
             sendKey: async (key) => void (await page.evaluate(`window.simKey(${JSON.stringify(key)})`)),
             screenshot: async () => page.locator("canvas").first().screenshot(),
+            input: async (params) => void (await page.evaluate(`window.simInput(${JSON.stringify(params)})`)),
         });
 
         let timer: NodeJS.Timeout | undefined;

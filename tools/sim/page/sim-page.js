@@ -35,12 +35,16 @@ window.simReady = (async () => {
     return brs.getVersion();
 })();
 
-window.simRun = async (zipUrl, name) => {
+// launchParams: the deep link of the launch ({ contentId, mediaType, ... }), merged by the engine
+// with its own launch parameters.
+window.simRun = async (zipUrl, name, launchParams = {}) => {
     await window.simReady;
     const zip = await fetchBytes(zipUrl);
-    brs.execute(name, zip, { clearDisplayOnExit: false, muteSound: true });
+    brs.execute(name, zip, { clearDisplayOnExit: false, muteSound: true }, new Map(Object.entries(launchParams)));
 };
 
 window.simStop = () => brs.terminate();
 // A remote-control key press ("back", "home", "play", ...), as the device's remote would send it.
 window.simKey = (key) => brs.sendKeyPress(key);
+// A deep link while running, as ECP's /input sends it: the app's roInput gets an roInputEvent.
+window.simInput = (params) => brs.sendInput(params);
