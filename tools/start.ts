@@ -10,6 +10,7 @@ import { ChannelStartError, launchChannel, type RunningChannel } from "./channel
 import { playInChromium, startPlayerServer, type PlayerResponse, type PlayerResult } from "./player/run-player.ts";
 import type { StaticServer } from "./sim/static-server.ts";
 import { parseRangeHeader, ReceivedRepresentation } from "./dash-client/index.ts";
+import { startCompanionOnOrigin, type StandInCompanion } from "./companion/standin.ts";
 
 const USAGE = `Usage: npm start [-- options]     (or: make start)
 
@@ -21,6 +22,14 @@ writes out/start/report.json and out/start/screenshot.png. Exits 1 naming the st
 
 Options:
   --title <id>        origin title: sabrOrigin1 (60 s) or sabrOrigin2 (30 s) (default sabrOrigin1)
+  --video <id>        play a video id the way a Roku user does: the companion (tools/companion, on
+                      the origin's InnerTube stand-in, PO tokens from the origin's provider stand-in)
+                      makes the manifest and the channel is launched by deep link
+                      (contentId=<id>&mediaType=movie). The origin enforces PO tokens (fault F17
+                      script=potoken): a token that is missing or expired gets stream protection
+                      status 2, then 3. Ids: sabrOrigin1, sabrOrigin2
+  --pot-ttl <s>       with --video: lifetime of the PO tokens the provider stand-in mints (default
+                      21600); a short one expires mid-play and the session must renew it
   --variant <name>    manifest variant: single, multi (two periods) or unscoped (default single)
   --format <itag>     video format: 160 (144p), 133 (240p), 134 (360p) (default 134)
   --duration <s|end>  seconds of media to play, or "end" for the whole title (default end)
@@ -36,6 +45,7 @@ Options:
   --device-rules <list>  change the simulator's device rules, e.g. noByteArraySlice=on, or
                       "none" for the kind simulator (npm run sim -- --help lists them; default:
                       every documented rule on)
+  --console           print the channel's console (its debug log) as it runs
   --timeout <s>       give up after this many seconds (default 300)
   --headed            show the browser windows (needs a display)
   --open              after the run, keep everything up and print a URL where any browser on this
@@ -45,12 +55,15 @@ Options:
 const { values } = parseArgs({
     options: {
         title: { type: "string", default: "sabrOrigin1" },
+        video: { type: "string" },
+        "pot-ttl": { type: "string" },
         variant: { type: "string", default: "single" },
         format: { type: "string", default: "134" },
         duration: { type: "string", default: "end" },
         faults: { type: "string" },
         seek: { type: "string" },
         timeout: { type: "string", default: "300" },
+        console: { type: "boolean", default: false },
         tls: { type: "boolean", default: false },
         numbers: { type: "boolean", default: false },
         "device-rules": { type: "string" },
@@ -68,11 +81,12 @@ const OUT = "out/start";
 const SEEK_PRESETS: Record<string, string> = { forward: "2:20", back: "2:20,4:6", period: "2:26" };
 
 /** What is running, so a failing stage can shut it down. */
-const running: { origin?: OriginHandle; channel?: RunningChannel; playerServer?: StaticServer } = {};
+const running: { origin?: OriginHandle; companion?: StandInCompanion; channel?: RunningChannel; playerServer?: StaticServer } = {};
 
 async function shutDown(): Promise<void> {
     await running.playerServer?.close();
     await running.channel?.close();
+    await running.companion?.close();
     await running.origin?.close();
 }
 
@@ -94,6 +108,15 @@ function parseSeeks(text: string | undefined): Array<{ afterSeconds: number; to:
 }
 
 const timeoutMs = Number(values.timeout) * 1000;
+const videoId = values.video;
+/** What plays: the --video id, else the --title. */
+const titleId = videoId ?? values.title;
+if (videoId !== undefined && values.tls)
+    await stageFailed("options", "--video does not take --tls yet (the companion would have to trust the run's CA)");
+if (videoId !== undefined && values.variant !== "single")
+    await stageFailed("options", "--video plays the companion's manifest: no --variant");
+if (values["pot-ttl"] !== undefined && (videoId === undefined || !(Number(values["pot-ttl"]) > 0)))
+    await stageFailed("options", "--pot-ttl takes seconds and goes with --video");
 const itag = Number(values.format);
 if (!["single", "multi", "unscoped"].includes(values.variant)) await stageFailed("options", `unknown --variant ${values.variant}`);
 if (![160, 133, 134].includes(itag)) await stageFailed("options", `unknown --format ${values.format} (have 160, 133, 134)`);
@@ -114,25 +137,36 @@ try {
     await stageFailed("options", (error as Error).message);
 }
 
-console.log("start: [1/4] starting the local SABR origin");
+console.log(`start: [1/4] starting the local SABR origin${videoId ? " and the companion" : ""}`);
+const faults = [videoId ? "F17:script=potoken" : "", values.faults ?? ""].filter(Boolean).join(",");
 const origin = await startOrigin({
     port: 0,
     tls: values.tls,
     numericPayload: values.numbers,
-    ...(values.faults ? { faults: values.faults } : {}),
+    ...(faults ? { faults } : {}),
+    ...(values["pot-ttl"] ? { potTtlSeconds: Number(values["pot-ttl"]) } : {}),
 }).catch((error: Error) => stageFailed("origin", error.message));
 running.origin = origin;
-const title = origin.titles.get(values.title);
-if (!title) await stageFailed("options", `unknown --title ${values.title} (have: ${[...origin.titles.keys()].join(", ")})`);
-const manifestUrl = `${origin.url}/manifest/${values.title}.mpd?variant=${values.variant}`;
-console.log(
-    `        ${manifestUrl}${values.faults ? `  (faults ${values.faults})` : ""}${values.numbers ? "  (payload integers as numbers)" : ""}`,
-);
+const title = origin.titles.get(titleId);
+if (!title)
+    await stageFailed("options", `unknown ${videoId ? "--video" : "--title"} ${titleId} (have: ${[...origin.titles.keys()].join(", ")})`);
+let source: { manifestUrl?: string; companionUrl?: string; launchParams?: Record<string, string> };
+if (videoId) {
+    running.companion = await startCompanionOnOrigin(origin).catch((error: Error) => stageFailed("companion", error.message));
+    source = { companionUrl: running.companion.companion.url, launchParams: { contentId: videoId, mediaType: "movie" } };
+    console.log(`        companion ${source.companionUrl} (InnerTube and PO tokens from the origin's stand-ins); faults ${faults}`);
+    console.log(`        deep link: contentId=${videoId}&mediaType=movie`);
+} else {
+    source = { manifestUrl: `${origin.url}/manifest/${titleId}.mpd?variant=${values.variant}` };
+    console.log(
+        `        ${source.manifestUrl}${values.faults ? `  (faults ${values.faults})` : ""}${values.numbers ? "  (payload integers as numbers)" : ""}`,
+    );
+}
 if (origin.tls) console.log(`        TLS with a CA made for this run; the simulated Roku trusts it`);
 
 console.log("start: [2/4] building the channel and running it in the simulator");
 const channel = await launchChannel({
-    manifestUrl,
+    ...source,
     // The player page is served from another origin than the channel: the server answers CORS.
     server: { cors: true },
     fetchWorker: {},
@@ -142,6 +176,7 @@ const channel = await launchChannel({
     headed: values.headed,
     ...(origin.tls ? { trustedCertificates: [origin.tls.caPem] } : {}),
     deviceRules,
+    ...(values.console ? { onLine: (line: string) => console.log(`        | ${line.trimEnd()}`) } : {}),
 }).catch((error: unknown) => {
     if (error instanceof ChannelStartError) return stageFailed(error.stage, error.message);
     return stageFailed("channel", String(error));
@@ -151,7 +186,9 @@ console.log(`        the channel serves ${channel.localManifestUrl} (the channel
 
 const ports = { 7010: channel.ports.manifest, 7011: channel.ports.video, 7012: channel.ports.audio };
 const seconds = values.duration === "end" ? Number.POSITIVE_INFINITY : Number(values.duration);
-console.log(`start: [3/4] playing ${values.title} (${values.variant}, itag ${itag}) with shaka-player through the channel`);
+console.log(
+    `start: [3/4] playing ${videoId ? `video ${videoId}` : `${titleId} (${values.variant})`}, itag ${itag}, with shaka-player through the channel`,
+);
 const progress = startProgress(channel);
 // The player page opens in the simulator's own Chromium, next to the channel.
 const browser = channel.simulator.browser;
@@ -174,11 +211,12 @@ try {
 }
 
 console.log("start: [4/4] checking every byte the player got against the source");
-const verdict = verifyBytes(origin, values.title, result.responses);
+const verdict = verifyBytes(origin, titleId, result.responses);
 const metrics = await channel.metrics().catch(() => ({}) as Record<string, unknown>);
 const report = {
-    title: values.title,
-    variant: values.variant,
+    title: titleId,
+    variant: videoId ? null : values.variant,
+    video: videoId ? protectionSummary(origin, metrics) : null,
     format: itag,
     faults: values.faults ?? null,
     outcome: result.outcome,
@@ -203,7 +241,53 @@ if (verdict.responses === 0) await stageFailed("verify", "the player got no medi
 
 if (values.open) await keepOpen(ports);
 await shutDown();
-console.log(`start: played ${report.playedSeconds} s of ${values.title} through the channel; report in ${OUT}/report.json`);
+console.log(`start: played ${report.playedSeconds} s of ${titleId} through the channel; report in ${OUT}/report.json`);
+
+/**
+ * For --video: what the origin said about the PO tokens it saw (stream protection status per
+ * SABR answer, the check of each request's token) and how often the channel renewed its token.
+ */
+function protectionSummary(originHandle: OriginHandle, channelMetrics: Record<string, unknown>): VideoSummary {
+    const statuses: Record<string, number> = {};
+    const tokens: Record<string, number> = {};
+    let playerCalls = 0;
+    for (const entry of originHandle.log()) {
+        if (entry.path.startsWith("/youtubei/v1/player")) playerCalls++;
+        for (const part of entry.parts ?? []) {
+            const status = /^sps:(\d)$/.exec(part.label ?? "")?.[1];
+            if (status) statuses[status] = (statuses[status] ?? 0) + 1;
+        }
+        for (const note of entry.notes ?? []) {
+            const check = /^po token (\S+)$/.exec(note)?.[1];
+            if (check) tokens[check] = (tokens[check] ?? 0) + 1;
+        }
+    }
+    const sessions = (channelMetrics.sessions ?? {}) as Record<string, { totals?: { tokenRenewals?: number; reloads?: number } }>;
+    const totals = Object.values(sessions).map((session) => session.totals ?? {});
+    return {
+        id: videoId!,
+        poTokenTtlSeconds: values["pot-ttl"] ? Number(values["pot-ttl"]) : 21600,
+        protectionStatuses: statuses,
+        tokenChecks: tokens,
+        playerCalls,
+        tokenRenewals: totals.reduce((sum, t) => sum + (t.tokenRenewals ?? 0), 0),
+        reloads: totals.reduce((sum, t) => sum + (t.reloads ?? 0), 0),
+    };
+}
+
+interface VideoSummary {
+    id: string;
+    poTokenTtlSeconds: number;
+    /** SABR answers per stream protection status ("1", "2", "3"). */
+    protectionStatuses: Record<string, number>;
+    /** SABR requests per token check (valid, missing, expired, other-video, forged). */
+    tokenChecks: Record<string, number>;
+    /** InnerTube `/player` calls the origin's stand-in answered (the companion's manifest and reloads). */
+    playerCalls: number;
+    /** Fresh tokens the channel asked the companion for. */
+    tokenRenewals: number;
+    reloads: number;
+}
 
 interface ByteVerdict {
     responses: number;
@@ -289,6 +373,14 @@ function printSummary(summary: typeof report, metrics: Record<string, unknown>):
     const stages = (metrics.stages ?? {}) as Record<string, { avg: number; p90: number; samples: number }>;
     console.log(`        outcome: ${summary.outcome} (${summary.reason}); start-up ${summary.startupMs ?? "-"} ms`);
     console.log(`        frames decoded ${summary.frames.decoded}, dropped ${summary.frames.dropped}; stalls ${summary.stalls}`);
+    if (summary.video) {
+        const statuses = Object.entries(summary.video.protectionStatuses)
+            .map(([status, count]) => `${status}: ${count}`)
+            .join(", ");
+        console.log(
+            `        PO tokens: stream protection statuses {${statuses}}; the channel renewed its token ${summary.video.tokenRenewals} time(s); reloads ${summary.video.reloads}`,
+        );
+    }
     for (const seek of summary.seeks) console.log(`        seek to ${seek.to} s landed at ${seek.landedAt?.toFixed(3) ?? "-"} s`);
     console.log(
         `        bytes delivered ${summary.bytes.bytesDelivered} in ${summary.bytes.responses} responses; ${summary.bytes.mismatches.length === 0 ? "all equal to the source" : `${summary.bytes.mismatches.length} differ`}`,

@@ -30,6 +30,8 @@ export interface ChannelOptions {
     deviceRules?: DeviceRuleOverrides;
     /** Host ports for the channel's 7010/7011/7012 (default: any free port). */
     portMap?: Record<number, number>;
+    /** Launch parameters, as a deep link gives them (e.g. `{ contentId, mediaType }`). */
+    launchParams?: Record<string, string>;
     onLine?: (line: string) => void;
 }
 
@@ -130,6 +132,7 @@ export async function launchChannel(
     const finished = simulator.run(zip, {
         timeoutMs: options.timeoutMs,
         signal: stopRun.signal,
+        ...(options.launchParams ? { launchParams: options.launchParams } : {}),
         onStarted: (started) => (remote = started),
         onLine: (line) => {
             lines.push(line);

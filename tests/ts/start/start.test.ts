@@ -7,6 +7,13 @@ import { runTool, type ToolResult } from "../support/run-tool.ts";
 
 interface StartReport {
     outcome: string;
+    video: {
+        protectionStatuses: Record<string, number>;
+        tokenChecks: Record<string, number>;
+        playerCalls: number;
+        tokenRenewals: number;
+        reloads: number;
+    } | null;
     playedSeconds: number;
     frames: { decoded: number; dropped: number };
     stalls: number;
@@ -51,11 +58,35 @@ describe("npm start", () => {
         assert.equal(played.bytes.mismatches.length, 0);
     });
 
+    it("plays a video id by deep link through the companion: its token expires mid-play and is renewed, a reload goes through the companion", async (t) => {
+        // Tokens live 20 s, the title 30 s; the origin enforces them (F17 script=potoken) and asks
+        // for a reload at its second SABR request (F14).
+        const result = await start("--video", "sabrOrigin2", "--pot-ttl", "20", "--faults", "F14@nth=2");
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+        assert.match(result.stdout, /deep link: contentId=sabrOrigin2&mediaType=movie/);
+        assert.match(result.stdout, /all equal to the source/);
+        const played = await report();
+        assert.equal(played.outcome, "ended");
+        assert.ok(played.frames.decoded > 0, "no frame decoded");
+        t.diagnostic(`${played.stalls} stalls; ${JSON.stringify(played.video)}`);
+        const video = played.video!;
+        assert.ok((video.tokenChecks.valid ?? 0) > 0, "the requests carried the companion's token");
+        assert.equal(video.protectionStatuses["3"], undefined, "no answer refused the token");
+        assert.ok(video.tokenRenewals >= 1, "the channel renewed its token");
+        assert.ok(video.reloads >= 1, "the reload happened");
+        assert.equal(video.playerCalls, 1 + video.reloads, "the manifest and every reload came from the companion's /player calls");
+        assert.equal(played.channel.pipeline?.failedAnswers, 0, "no answer failed");
+    });
+
     it("names the stage that failed", async () => {
         const result = await start("--title", "noSuchTitle");
         assert.equal(result.code, 1);
         assert.match(result.stderr, /stage "options" failed: unknown --title noSuchTitle/);
         const format = await start("--format", "999");
         assert.match(format.stderr, /stage "options" failed: unknown --format 999/);
+        const video = await start("--video", "noSuchVideo");
+        assert.match(video.stderr, /stage "options" failed: unknown --video noSuchVideo/);
+        const ttl = await start("--pot-ttl", "20");
+        assert.match(ttl.stderr, /stage "options" failed: --pot-ttl takes seconds and goes with --video/);
     });
 });
