@@ -69,6 +69,8 @@ export interface PlayerResult {
     responses: PlayerResponse[];
     /** Wall time from opening the page to the first 'playing' event. */
     startupMs: number | null;
+    /** When the first media range (not the manifest) was completely received, ms since the page started. */
+    firstMediaMs: number | null;
     wallMs: number;
     timeline: TimelineEntry[];
     requests: PlayerRequest[];
@@ -139,6 +141,11 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
     page.on("request", (request) => {
         if (request.url().startsWith(server.origin)) return;
         requests.push({ url: request.url(), range: request.headers()["range"] ?? null });
+    });
+    let firstMediaMs: number | null = null;
+    page.on("requestfinished", (request) => {
+        if (firstMediaMs === null && request.headers()["range"] && !request.url().startsWith(server.origin))
+            firstMediaMs = Date.now() - started;
     });
     const responses: PlayerResponse[] = [];
     const bodies: Array<Promise<void>> = [];
@@ -230,6 +237,7 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         seeks: seeks.map(({ to, landedAt }) => ({ to, landedAt })),
         responses,
         startupMs: events.find((e) => e.type === "playing")?.atMs ?? null,
+        firstMediaMs,
         wallMs: Date.now() - started,
         timeline: [...events, ...samples].sort((a, b) => a.atMs - b.atMs),
         requests,
