@@ -86,7 +86,7 @@
      * brs-scenegraph's render thread (RoSGScreen's message-port callback, run by every wait() on the
      * screen's port) applies the Tasks' field sets once per frame and then spins until the next frame
      * is due (1000 / maxFps ms): every rendezvous waits for a frame, and the idle render thread keeps a
-     * core busy. And every field set, a Task's too, marks the scene for a redraw (~5-10 ms here: a
+     * core busy. And every field set, a Task's too, marks the scene for a redraw (4-18 ms here: a
      * software canvas and a 1280x720 frame posted to the page). Here frames keep their pace, but
      * between them the render thread applies Task updates at once and otherwise sleeps on a doorbell
      * the page rings whenever it hands an update over (tools/sim/page/sim-page.js); and a Task node's
