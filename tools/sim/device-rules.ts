@@ -3,6 +3,8 @@
 // by default. Rules the documentation settles are on; where the documentation is silent the
 // harsher choice is on too (the channel must work either way), except `noByteArraySlice`, which
 // a test switches on to prove the byte path does not need `Slice` (docs/device-rules.md).
+// One rule goes the other way: `rendezvousWhenRenderIdle` takes away a cost the engine adds (its
+// render thread answers a Task once per frame), so the simulator's hand-offs cost what a device's do.
 
 const REF = "https://developer.roku.com/docs/references/brightscript";
 
@@ -48,6 +50,13 @@ export const DEVICE_RULES = {
         known: false,
         device: 'Receive() on a socket with nothing to read returns 0 with Status() "would block", not -1',
         doc: `${REF}/interfaces/ifsocket.md`,
+    },
+    rendezvousWhenRenderIdle: {
+        on: true,
+        known: false,
+        device: "a Task's field set (a rendezvous) is handled as soon as the render thread is free, not at its next frame; between frames the render thread sleeps",
+        doc: "https://developer.roku.com/docs/developer-program/core-concepts/threads.md",
+        basis: "undocumented; on by default because the engine's frame wait hides every other cost",
     },
     noByteArraySlice: {
         on: false,
@@ -99,7 +108,14 @@ export function parseDeviceRules(text: string): DeviceRuleOverrides {
 export function describeDeviceRules(indent = "  "): string {
     return DEVICE_RULE_NAMES.map((name) => {
         const rule = DEVICE_RULES[name];
-        const basis = rule.known ? "documented" : rule.on ? "undocumented, the harsher choice" : "undocumented, a flag for tests";
+        const basis =
+            "basis" in rule
+                ? rule.basis
+                : rule.known
+                  ? "documented"
+                  : rule.on
+                    ? "undocumented, the harsher choice"
+                    : "undocumented, a flag for tests";
         return `${indent}${name} (${rule.on ? "on" : "off"}; ${basis}): ${rule.device}`;
     }).join("\n");
 }

@@ -14,6 +14,34 @@ const forward = (type, data) => {
     window.simEvent(type, payload ?? "");
 };
 
+// The render thread's doorbell (device rule rendezvousWhenRenderIdle, tools/sim/worker/device-rules.js):
+// the render worker posts it once; from then on every Atomics.notify on this page, which is how the
+// engine hands a thread update to the thread that waits for it, rings it too, so the render thread
+// wakes for a Task's field set at once instead of at its next frame.
+let renderDoorbell;
+const EngineWorker = window.Worker;
+window.Worker = class extends EngineWorker {
+    constructor(url, options) {
+        super(url, options);
+        // Registered before the engine's listener, which never sees the doorbell message.
+        this.addEventListener("message", (event) => {
+            if (event.data?.simRenderDoorbell instanceof SharedArrayBuffer) {
+                event.stopImmediatePropagation();
+                renderDoorbell = new Int32Array(event.data.simRenderDoorbell);
+            }
+        });
+    }
+};
+const notify = Atomics.notify;
+Atomics.notify = (array, index, count) => {
+    const woken = notify(array, index, count);
+    if (renderDoorbell && array !== renderDoorbell) {
+        Atomics.add(renderDoorbell, 0, 1);
+        notify(renderDoorbell, 0);
+    }
+    return woken;
+};
+
 async function fetchBytes(url) {
     const response = await fetch(url);
     if (!response.ok) {

@@ -176,6 +176,34 @@ declare global {
         }
     }
 
+    /** What device-rules.js uses of brs-scenegraph 0.1.0 (`self["brs-scenegraph"]`, set by brs-sg.real.js). */
+    namespace BrsSceneGraph {
+        /** roSGScreen; `getNewEvents` is its message-port callback (private in the package's typings). */
+        interface Screen {
+            /** Frame interval in ms (1000 / maxFps): the callback spins until it has passed. */
+            maxMs: number;
+            isDirty: boolean;
+            getNewEvents(this: Screen, interpreter: BrsEngine.Interpreter | undefined, wait?: number): BrsEngine.Event[];
+        }
+
+        /** A Task node; `makeDirty` (private in the package's typings) runs on every field change. */
+        interface TaskNode {
+            /** Tells the Task's setValue to send the change to the other thread. */
+            changed: boolean;
+            makeDirty(this: TaskNode): void;
+        }
+
+        interface Exports {
+            readonly RoSGScreen: { readonly prototype: Screen };
+            readonly Task: { readonly prototype: TaskNode };
+            readonly sgRoot: {
+                readonly scene: object | undefined;
+                /** Applies each Task's pending update from another thread; true when one was applied. */
+                processTasks(): boolean;
+            };
+        }
+    }
+
     /** The run's device rules, set by sim-worker.js from /sim-worker.json. */
     type SimDeviceRules = Partial<DeviceRuleSet>;
 

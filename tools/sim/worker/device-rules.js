@@ -1,7 +1,8 @@
 // @ts-check
 // The device rules (tools/sim/device-rules.ts) that live in the engine itself: number conversions
-// through Float, roByteArray without Slice, Rename that refuses an existing target. The bridge
-// applies the network ones (tools/bridge/worker and the Node side). Loaded after brs-sg.real.js.
+// through Float, roByteArray without Slice, Rename that refuses an existing target, a render thread
+// that answers a Task's rendezvous while it is idle. The bridge applies the network ones
+// (tools/bridge/worker and the Node side). Loaded after brs-sg.real.js.
 (function () {
     "use strict";
     const engine = globalThis.brsEngine;
@@ -77,6 +78,60 @@
             byteArray.methods.delete("slice");
             byteArray.interfaces.delete("ifarrayslice");
         });
+    }
+
+    if (rules.rendezvousWhenRenderIdle) serveRendezvousBetweenFrames();
+
+    /**
+     * brs-scenegraph's render thread (RoSGScreen's message-port callback, run by every wait() on the
+     * screen's port) applies the Tasks' field sets once per frame and then spins until the next frame
+     * is due (1000 / maxFps ms): every rendezvous waits for a frame, and the idle render thread keeps a
+     * core busy. And every field set, a Task's too, marks the scene for a redraw (4-18 ms here: a
+     * software canvas and a 1280x720 frame posted to the page). Here frames keep their pace, but
+     * between them the render thread applies Task updates at once and otherwise sleeps on a doorbell
+     * the page rings whenever it hands an update over (tools/sim/page/sim-page.js); and a Task node's
+     * own field changes draw nothing (the observers that change what is seen mark the scene themselves).
+     */
+    function serveRendezvousBetweenFrames() {
+        const sg = /** @type {{ "brs-scenegraph"?: BrsSceneGraph.Exports }} */ (globalThis)["brs-scenegraph"];
+        if (!sg?.RoSGScreen || !sg.sgRoot || !sg.Task) {
+            postMessage("warning,[device-rules] brs-scenegraph exports not found; rendezvous wait for a frame");
+            return;
+        }
+        const root = sg.sgRoot;
+        // A Task node is never drawn: its changes keep the mark its sync looks for, without a redraw.
+        sg.Task.prototype.makeDirty = function () {
+            this.changed = true;
+        };
+        const screenPrototype = sg.RoSGScreen.prototype;
+        const framePass = screenPrototype.getNewEvents;
+        /** @type {Int32Array | undefined} */
+        let doorbell;
+        let frameMs = 0;
+        let nextFrameAt = 0;
+        screenPrototype.getNewEvents = function (interpreter, wait) {
+            if (!root.scene) return framePass.call(this, interpreter, wait);
+            if (!doorbell) {
+                doorbell = new Int32Array(new SharedArrayBuffer(4));
+                postMessage({ simRenderDoorbell: doorbell.buffer });
+            }
+            if (this.maxMs > 0) {
+                // The frame pass must not spin: the wait between frames happens below.
+                frameMs = this.maxMs;
+                Object.assign(this, { maxMs: 0 }); // (`this.maxMs = 0` would make this function a class to TypeScript)
+            }
+            const now = performance.now();
+            if (now >= nextFrameAt) {
+                nextFrameAt = now + frameMs;
+                return framePass.call(this, interpreter, wait);
+            }
+            const rung = Atomics.load(doorbell, 0);
+            if (root.processTasks()) {
+                return []; // observers may have queued events: let wait() look before sleeping
+            }
+            Atomics.wait(doorbell, 0, rung, nextFrameAt - now);
+            return [];
+        };
     }
 
     if (rules.renameRefusesExisting) {
