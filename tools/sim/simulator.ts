@@ -72,6 +72,11 @@ export interface SimulatorOptions {
     /** Size of tmp:/ and cachefs:/ in bytes. */
     volumeBytes?: number;
     /**
+     * Frames per second of the render thread (the engine's default is 60). Tests that count what
+     * happens between frames use a low rate, so a busy machine cannot blur the frame boundaries.
+     */
+    maxFps?: number;
+    /**
      * Real sockets and background roUrlTransfer through the network bridge (docs/bridge.md).
      * `true` uses the defaults; off by default, which keeps the engine's own objects.
      */
@@ -195,7 +200,11 @@ export class Simulator {
             (config) => {
                 (window as unknown as { simConfig: unknown }).simConfig = config;
             },
-            { tmpVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024, cacheFSVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024 },
+            {
+                tmpVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024,
+                cacheFSVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024,
+                ...(this.options.maxFps ? { maxFps: this.options.maxFps } : {}),
+            },
         );
         // The bridge's fast transport: a shared-memory channel per engine worker, relayed to Node over
         // a WebSocket (docs/bridge.md). Without it the workers call the bridge with synchronous XHR.

@@ -57,7 +57,13 @@ window.simReady = (async () => {
     const extensions = new Map([[brs.SupportedExtension.SceneGraph, "./brs-sg.js"]]);
     brs.subscribe("sim", (event, data) => forward(event, data));
     await brs.initialize(
-        { assets, extensions, tmpVolSize: window.simConfig.tmpVolSize, cacheFSVolSize: window.simConfig.cacheFSVolSize },
+        {
+            assets,
+            extensions,
+            tmpVolSize: window.simConfig.tmpVolSize,
+            cacheFSVolSize: window.simConfig.cacheFSVolSize,
+            ...(window.simConfig.maxFps ? { maxFps: window.simConfig.maxFps } : {}),
+        },
         { debugToConsole: false, disableKeys: true, showStats: false },
     );
     return brs.getVersion();
