@@ -17,6 +17,8 @@ const TOKEN = "t0k3n";
 const TYPED = "dQw4w9WgXcQ";
 const LINKED = "jNQXAC9IVRw";
 const SWITCHED = "M7lc1UVf-VE";
+/** The stand-in refuses this one, as the companion does a video YouTube will not play. */
+const REFUSED = "refusedVid0";
 const RUN_MS = 180_000;
 
 let origin: OriginHandle;
@@ -31,6 +33,7 @@ const asked: string[] = [];
 async function startCompanion(): Promise<string> {
     companion = createServer((req, res) => {
         asked.push(req.url ?? "");
+        if (req.url === manifestPath(REFUSED)) return void res.writeHead(502).end("LOGIN_REQUIRED: sign in to confirm you're not a bot");
         if (!new RegExp(`^/${TOKEN}/manifest/[A-Za-z0-9_-]{11}\\.mpd$`).test(req.url ?? "")) return void res.writeHead(404).end();
         fetch(`${origin.url}/manifest/sabrOrigin1.mpd?variant=single`)
             .then(async (answer) => res.writeHead(answer.status, { "Content-Type": "application/dash+xml" }).end(await answer.text()))
@@ -131,6 +134,19 @@ describe("the channel with real video ids", () => {
         }
     });
 
+    it("shows why a video cannot play, and Back returns to the start screen", async () => {
+        const channel = run({ contentId: REFUSED, mediaType: "movie" });
+        try {
+            await channel.waitFor(new RegExp(`status: error: manifest: loading ${companionUrl}/manifest/${REFUSED}\\.mpd answered 502`));
+            await screenshot(channel, "5-refused");
+            await channel.press("back", /\[MainScene\] status: stopping$/);
+            await channel.waitFor(startScreen);
+            await channel.waitFor(new RegExp(`\\[StartScreen\\] menu: Type a video id or URL \\| Play again: ${REFUSED}$`));
+        } finally {
+            await channel.stop();
+        }
+    });
+
     it("takes roInput deep links while running: a bad one is explained, a good one plays, the next one switches", async () => {
         asked.length = 0;
         const channel = run();
@@ -139,7 +155,7 @@ describe("the channel with real video ids", () => {
             const remote = await channel.remote();
             await remote.input({ contentId: "no video", mediaType: "movie" });
             await channel.waitFor(/status: error: the deep link's contentId is not a YouTube video id or URL: no video$/);
-            await screenshot(channel, "5-bad-deep-link");
+            await screenshot(channel, "6-bad-deep-link");
 
             await remote.input({ contentId: `https://youtu.be/${LINKED}`, mediaType: "episode" });
             await channel.waitFor(serving);
