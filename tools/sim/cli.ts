@@ -1,4 +1,4 @@
-// npm run sim -- <zip> [--timeout <s>] [--until <regex>]
+// npm run sim -- <zip> [--timeout <s>] [--until <regex>] [--launch <query>]
 // Runs a channel package in the simulator, streams its console, exits 0 only on a normal exit or a match.
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
@@ -15,6 +15,8 @@ streams the channel's console to stdout.
 Options:
   --timeout <s>     give up after this many seconds (default 60); exit code 3
   --until <regex>   end successfully as soon as a console line matches (JavaScript regex)
+  --launch <query>  launch parameters as ECP's /launch/dev query gives them, e.g.
+                    "contentId=dQw4w9WgXcQ&mediaType=movie" (URL-encoded values)
   --headed          show the browser window (needs a display)
   --bridge          real sockets and background roUrlTransfer through the network bridge
                     (docs/bridge.md); without it roStreamSocket is the engine's mock
@@ -43,6 +45,7 @@ const { values, positionals } = (() => {
             options: {
                 timeout: { type: "string", default: "60" },
                 until: { type: "string" },
+                launch: { type: "string" },
                 headed: { type: "boolean", default: false },
                 bridge: { type: "boolean", default: false },
                 "port-map": { type: "string" },
@@ -109,6 +112,7 @@ try {
     const result = await simulator.run(zip, {
         timeoutMs: timeoutSeconds * 1000,
         until,
+        launchParams: Object.fromEntries(new URLSearchParams(values.launch ?? "")),
         onLine: (line) => console.log(line),
     });
     const code = { exited: 0, matched: 0, stopped: 0, crashed: 1, timeout: 3 }[result.outcome];

@@ -48,13 +48,23 @@ export interface RunOptions {
 export interface Remote {
     /** Presses and releases a key ("back", "home", "select", "play", ...). */
     sendKey(key: string): Promise<void>;
-    /** A PNG of the channel's screen as the simulator draws it now. */
-    screenshot(): Promise<Buffer>;
+    /**
+     * A PNG of the channel's screen as the simulator draws it now; `clip` takes a part of it, in
+     * the simulator's display pixels (the whole screen is 960 × 540).
+     */
+    screenshot(clip?: ScreenArea): Promise<Buffer>;
     /**
      * A deep link while the channel runs, as ECP's `POST /input?contentId=...&mediaType=movie`
      * sends it: an roInputEvent whose getInfo() holds these parameters.
      */
     input(params: Record<string, string>): Promise<void>;
+}
+
+export interface ScreenArea {
+    x: number;
+    y: number;
+    width: number;
+    height: number;
 }
 
 export interface RunResult {
@@ -214,7 +224,8 @@ export class Simulator {
         await page.evaluate(`window.simRun(${JSON.stringify(zipRoute)}, "app.zip", ${JSON.stringify(options.launchParams ?? {})})`);
         options.onStarted?.({
             sendKey: async (key) => void (await page.evaluate(`window.simKey(${JSON.stringify(key)})`)),
-            screenshot: async () => page.locator("canvas").first().screenshot(),
+            // The canvas sits at the page's top left corner: page coordinates are display coordinates.
+            screenshot: async (clip) => (clip ? page.screenshot({ clip }) : page.locator("canvas").first().screenshot()),
             input: async (params) => void (await page.evaluate(`window.simInput(${JSON.stringify(params)})`)),
         });
 

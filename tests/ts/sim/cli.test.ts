@@ -10,7 +10,8 @@ function sim(...args: string[]): Promise<ToolResult> {
 
 const zips: Record<string, string> = {};
 before(async () => {
-    for (const name of ["exits", "crashes", "syntax-error", "runs-forever"]) zips[name] = await zipFixtureChannel(name);
+    for (const name of ["exits", "crashes", "syntax-error", "runs-forever", "prints-launch-args"])
+        zips[name] = await zipFixtureChannel(name);
 });
 
 describe("npm run sim", () => {
@@ -44,6 +45,18 @@ describe("npm run sim", () => {
         const result = await sim(zips["runs-forever"]!, "--timeout", "30", "--until", "waiting forever");
         assert.equal(result.code, 0, result.stderr);
         assert.match(result.stderr, /sim: matched: /);
+    });
+
+    it("passes --launch parameters to Main(args), as ECP's /launch/dev does", async () => {
+        const result = await sim(
+            zips["prints-launch-args"]!,
+            "--timeout",
+            "30",
+            "--launch",
+            "contentId=https%3A%2F%2Fyoutu.be%2Fx&mediaType=movie",
+        );
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /^fixture: contentId=https:\/\/youtu\.be\/x mediaType=movie$/m);
     });
 
     it("rejects bad usage with exit 2", async () => {

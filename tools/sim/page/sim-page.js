@@ -78,7 +78,12 @@ window.simRun = async (zipUrl, name, launchParams = {}) => {
 };
 
 window.simStop = () => brs.terminate();
-// A remote-control key press ("back", "home", "play", ...), as the device's remote would send it.
-window.simKey = (key) => brs.sendKeyPress(key);
+// A remote-control key press ("back", "home", "play", "Lit_a", ...), pressed and released at once
+// as ECP's /keypress does. brs-engine's sendKeyPress releases 300 ms later, so a test's next press
+// could come while the key is still down.
+window.simKey = (key) => {
+    brs.sendKeyDown(key);
+    brs.sendKeyUp(key);
+};
 // A deep link while running, as ECP's /input sends it: the app's roInput gets an roInputEvent.
 window.simInput = (params) => brs.sendInput(params);
