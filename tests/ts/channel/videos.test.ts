@@ -33,7 +33,10 @@ const asked: string[] = [];
 async function startCompanion(): Promise<string> {
     companion = createServer((req, res) => {
         asked.push(req.url ?? "");
-        if (req.url === manifestPath(REFUSED)) return void res.writeHead(502).end("LOGIN_REQUIRED: sign in to confirm you're not a bot");
+        if (req.url === manifestPath(REFUSED))
+            return void res
+                .writeHead(502, { "X-Companion-Refusal": "bot-check" })
+                .end("bot-check: YouTube asks to sign in to confirm you're not a bot. Try: --client TV\n");
         if (!new RegExp(`^/${TOKEN}/manifest/[A-Za-z0-9_-]{11}\\.mpd$`).test(req.url ?? "")) return void res.writeHead(404).end();
         fetch(`${origin.url}/manifest/sabrOrigin1.mpd?variant=single`)
             .then(async (answer) => res.writeHead(answer.status, { "Content-Type": "application/dash+xml" }).end(await answer.text()))
@@ -138,7 +141,11 @@ describe("the channel with real video ids", () => {
     it("shows why a video cannot play, and Back returns to the start screen", async () => {
         const channel = run({ contentId: REFUSED, mediaType: "movie" });
         try {
-            await channel.waitFor(new RegExp(`status: error: manifest: loading ${companionUrl}/manifest/${REFUSED}\\.mpd answered 502`));
+            await channel.waitFor(
+                new RegExp(
+                    `status: error: manifest: loading ${companionUrl}/manifest/${REFUSED}\\.mpd answered 502: bot-check: .* Try: --client TV$`,
+                ),
+            );
             await screenshot(channel, "5-refused");
             await channel.press("back", /\[MainScene\] status: stopping$/);
             await channel.waitFor(startScreen);
