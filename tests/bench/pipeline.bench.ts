@@ -6,7 +6,10 @@
 //   client's first response byte, p50/p95.
 // - SABR POSTs per minute of media delivered (audio and video together) for a whole title; the
 //   earlier design POSTs once per player request per track.
-// - the longest time the server loop went without servicing its port.
+// - the longest time the server loop went without servicing its port, with what that pass spent
+//   its time on (sockets, pipeline, hand-offs, file reads).
+// - field sets between threads (hand-offs) per delivered segment over the whole run, per thread,
+//   and the time the server thread was blocked in its own sets (p50, p95, max).
 // Mode: PIPELINE_MODES=inline runs the same figures with fetches inline on the server thread.
 import http from "node:http";
 import { parseSidx } from "../../tools/dash-client/index.ts";
@@ -127,8 +130,18 @@ try {
         playerMediaRequests: mediaRequests,
     });
 
-    const metrics = (await pipeline.channel.metrics()) as { loopMaxBusyMs: number; stages: Record<string, { avg: number; p90: number }> };
-    emit({ bench: "pipeline.serverLoopMaxBusy", unit: "ms", value: metrics.loopMaxBusyMs });
+    const metrics = (await pipeline.channel.metrics()) as {
+        loopMaxBusyMs: number;
+        loopLongestBusy: Record<string, number | string>;
+        stages: Record<string, { avg: number; p90: number }>;
+        handoffs: { perSegmentX100: number; total: number; segments: number; serverBlockedMs: Record<string, number> } & Record<
+            string,
+            unknown
+        >;
+    };
+    emit({ bench: "pipeline.serverLoopMaxBusy", unit: "ms", value: metrics.loopMaxBusyMs, longest: metrics.loopLongestBusy });
+    const { perSegmentX100, serverBlockedMs, ...sets } = metrics.handoffs;
+    emit({ bench: "pipeline.handoffsPerSegment", unit: "sets/segment", value: perSegmentX100 / 100, ...sets, serverBlockedMs });
     for (const [stage, summary] of Object.entries(metrics.stages))
         emit({ bench: `pipeline.stage.${stage}`, unit: "ms", avg: summary.avg, p90: summary.p90 });
 } finally {

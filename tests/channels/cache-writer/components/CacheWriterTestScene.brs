@@ -30,15 +30,17 @@ sub onWriterReady()
     m.driver.writerReady = m.writer.ready
 end sub
 
-sub onWriterResponse()
-    msg = m.writer.response
-    if msg.type = "FLUSH_RESULT"
-        m.driver.writerStats = m.writer.stats
-    end if
-    m.driver.inbox = msg
+' The writer answers a request batch in one set ({ messages: [...], sets }).
+sub onWriterResponse(event as object)
+    for each msg in event.getData().messages
+        if msg.type = "FLUSH_RESULT"
+            m.driver.writerStats = m.writer.stats
+        end if
+        m.driver.inbox = msg
+    end for
 end sub
 
-' One writer.request set per driver outbox set; "STOP" stops the writer instead.
+' One writer.request set ({ messages: [msg] }) per driver outbox set; "STOP" stops the writer instead.
 sub onDriverOutbox()
     msg = m.driver.outbox
     if msg.type = "STOP"
@@ -47,7 +49,7 @@ sub onDriverOutbox()
     end if
     m.relayed = m.relayed + 1
     m.driver.relayedCount = m.relayed
-    m.writer.request = msg
+    m.writer.request = { messages: [msg] }
 end sub
 
 sub onDriverDone()

@@ -36,11 +36,17 @@ sub onDriverOutbound(event as object)
         return
     end if
     print "FW-SENT " + FormatJson({ t: m.clock.TotalMilliseconds(), scenario: m.scenario, type: msg.type, requestId: msg.requestId })
-    m.worker.request = msg
+    m.worker.request = { messages: [msg] }
 end sub
 
+' The worker sends what one pass of its loop produced in one set ({ messages: [...], sets }).
 sub onWorkerResponse(event as object)
-    msg = event.getData()
+    for each msg in event.getData().messages
+        onWorkerMessage(msg)
+    end for
+end sub
+
+sub onWorkerMessage(msg as object)
     record = { t: m.clock.TotalMilliseconds(), scenario: m.scenario, msg: msg }
     ' brs-engine's FormatJson does not escape quotes (mime types carry codecs="...").
     if msg.type = "FETCH_RESULT"
