@@ -231,6 +231,7 @@ export class DashClient {
             return { ...record, body: res.body };
         }
         record.problems.push(...checkRangeResponse(record, res.body.length, report.representations.get(rep.key)?.sidx?.endOffset));
+        if (res.status >= 400) record.problems.push(`the answer said: ${firstLineOf(res.body)}`);
         if (record.problems.length === 0) {
             report.received(rep.key, rep.itag, track).spans.push({ start: range.start, end: range.end, request: index, data: res.body });
         }
@@ -264,4 +265,9 @@ function checkTotals(target: Target, sidx: Sidx, report: PlayReport): void {
             report.errors.push(`${target.track} ${target.rep.key} ${rangeText(r.range)}: ${problem}`);
         }
     }
+}
+
+/** The first line of an error answer's body, short enough for a problem list. */
+function firstLineOf(body: Buffer): string {
+    return (body.subarray(0, 300).toString("utf8").split("\n")[0] ?? "").trim();
 }
