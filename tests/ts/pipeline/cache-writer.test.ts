@@ -155,7 +155,7 @@ before(async () => {
     });
     const simulator = await Simulator.launch();
     try {
-        const run = await simulator.run(zip, { timeoutMs: 180_000 });
+        const run = await simulator.run(zip, { timeoutMs: 300_000 });
         consoleLines = run.lines;
         const line = run.lines.find((text) => text.startsWith("CACHE-WRITER-SUMMARY "));
         if (!line) throw new Error(`no summary line (${run.reason}):\n${run.lines.slice(-40).join("\n")}`);

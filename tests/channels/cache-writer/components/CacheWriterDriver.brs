@@ -2,6 +2,8 @@ sub init()
     m.top.functionName = "drive"
 end sub
 
+' Every wait below is a guard against a hang (60 s), not a measure: a busy machine slows each
+' field set, so a tight guard would let the machine's load decide the result.
 sub drive()
     plan = ParseJson(ReadAsciiFile("pkg:/cache-writer-test.json"))
     summary = { steps: [] }
@@ -19,7 +21,7 @@ sub runPlan(plan as object, summary as object)
     port = CreateObject("roMessagePort")
     m.top.observeField("inbox", port)
     m.responses = []
-    if not waitFor(port, 20000)
+    if not waitFor(port, 60000)
         summary.steps.Push("writer never became ready")
         return
     end if
@@ -57,14 +59,14 @@ sub runPlan(plan as object, summary as object)
     send({ type: "STORE_REQUEST", requestId: 999, cacheKey: 5 })
     send({ type: "FILE_RELEASE", path: plan.spoolPath })
     send({ type: "FLUSH_REQUEST", requestId: 1000 })
-    if not waitForCount(port, "FLUSH_RESULT", 1, 20000)
+    if not waitForCount(port, "FLUSH_RESULT", 1, 60000)
         summary.steps.Push("no FLUSH_RESULT")
     end if
     ' Like the server: an evicted file is deleted once nothing reads it (here: at once).
     released = releaseEvicted(m.responses)
     summary.AddReplace("releasedEvicted", released)
     send({ type: "FLUSH_REQUEST", requestId: 1001 })
-    if not waitForCount(port, "FLUSH_RESULT", 2, 20000)
+    if not waitForCount(port, "FLUSH_RESULT", 2, 60000)
         summary.steps.Push("no second FLUSH_RESULT")
     end if
 
