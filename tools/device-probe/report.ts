@@ -13,6 +13,7 @@ export const REPORT_KEYS = [
     "longInteger.and64",
     "memory.appMemoryMonitor",
     "cost.taskFieldSet",
+    "handoff.taskToTask",
     "cost.fileWrite64k",
     "socket.drainedReceive",
     "socket.bindInUse",
