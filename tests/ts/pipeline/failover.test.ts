@@ -26,7 +26,11 @@ function failingWorker(name: string, fetchWorker: Record<string, unknown>, run: 
     describe(name, { timeout: 600_000 }, () => {
         let pipeline: PipelineUnderTest;
         before(async () => {
-            pipeline = await startPipeline({ outDir: `out/pipeline-test/failover-${Object.keys(fetchWorker)[0]}`, server: NO_DEADLINE, fetchWorker });
+            pipeline = await startPipeline({
+                outDir: `out/pipeline-test/failover-${Object.keys(fetchWorker)[0]}`,
+                server: NO_DEADLINE,
+                fetchWorker,
+            });
         });
         after(async () => pipeline?.close());
         it("plays on byte-identical, and /metrics says what happened", async () => run(pipeline));
