@@ -15,7 +15,7 @@ export interface ChannelOptions {
     server?: Record<string, unknown>;
     /** Start the Video node too (default false: brs-engine's Video node cannot decode DASH). */
     videoPlayer?: boolean;
-    /** sabrFetchWorkerTask and sabrCacheWriterTask settings. */
+    /** sabrFetchWorkerTask and sabrCacheWriterTask settings (`false`: run without it); `readyTimeoutMs` defaults to SIM_READY_TIMEOUT_MS. */
     fetchWorker?: Record<string, unknown>;
     cacheWriter?: Record<string, unknown>;
     /** Build folder (out/<name>); separate folders let runs build side by side. */
@@ -64,6 +64,19 @@ export class ChannelStartError extends Error {
     }
 }
 
+/**
+ * How long MainScene waits for a worker's `ready` in the simulator: a task there can take more
+ * than the channel's 15 s default to start on a busy machine, and a worker given up too early
+ * would turn every test into an inline-fetch test.
+ */
+export const SIM_READY_TIMEOUT_MS = 120_000;
+
+/** A worker's settings with the simulator's ready timeout unless they set one; `false` stays. */
+function simulatorWorker(settings: Record<string, unknown> | undefined): Record<string, unknown> | false {
+    if ((settings as unknown) === false) return false;
+    return { readyTimeoutMs: SIM_READY_TIMEOUT_MS, ...settings };
+}
+
 /** Builds the channel package for `options` (config/channel.json replaced). Returns the zip path. */
 export async function buildChannel(options: ChannelOptions): Promise<string> {
     await mkdir(options.outDir, { recursive: true });
@@ -75,8 +88,8 @@ export async function buildChannel(options: ChannelOptions): Promise<string> {
                 ...(options.manifestUrl ? { manifestUrl: options.manifestUrl } : {}),
                 ...(options.companionUrl ? { companionUrl: options.companionUrl } : {}),
                 server: options.server ?? {},
-                fetchWorker: options.fetchWorker ?? {},
-                cacheWriter: options.cacheWriter ?? {},
+                fetchWorker: simulatorWorker(options.fetchWorker),
+                cacheWriter: simulatorWorker(options.cacheWriter),
                 videoPlayer: options.videoPlayer ?? false,
             },
             null,

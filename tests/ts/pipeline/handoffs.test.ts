@@ -14,7 +14,7 @@ interface Handoffs {
     fetchWorker: number;
     cacheWriter: number;
     scene: number;
-    sceneSets: { fetchWorkerRequests: number; cacheWriterRequests: number; inboxForwards: number };
+    sceneSets: { fetchWorkerRequests: number; cacheWriterRequests: number; inboxForwards: number; workerReports: number };
     total: number;
     segments: number;
     perSegmentX100: number;
@@ -49,7 +49,10 @@ describe("hand-offs per delivered segment (fetch worker + cache writer)", { time
 
     it("batches every hop: one request per worker per outbox set, one forward per worker set, one writer answer per request", () => {
         const { sceneSets, server } = handoffs;
-        assert.equal(sceneSets.fetchWorkerRequests + sceneSets.cacheWriterRequests + sceneSets.inboxForwards, handoffs.scene);
+        assert.equal(
+            sceneSets.fetchWorkerRequests + sceneSets.cacheWriterRequests + sceneSets.inboxForwards + sceneSets.workerReports,
+            handoffs.scene,
+        );
         // A worker that was not ready yet gets what was held for it in one more request set.
         assert.ok(
             sceneSets.fetchWorkerRequests <= server.outbox + 1,

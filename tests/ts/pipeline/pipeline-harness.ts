@@ -25,6 +25,7 @@ export interface PipelineSettings {
     /** Run the fetch worker and cache writer (default) or fetch inline without a cache. */
     workers?: boolean;
     server?: Record<string, unknown>;
+    fetchWorker?: Record<string, unknown>;
     cacheWriter?: Record<string, unknown>;
     outDir: string;
     /** The origin over HTTPS (the simulated device trusts its test CA through the device bundle). */
@@ -52,7 +53,7 @@ export async function startPipeline(settings: PipelineSettings): Promise<Pipelin
         deviceRules: settings.deviceRules,
         ...(origin.tls ? { trustedCertificates: [origin.tls.caPem] } : {}),
         ...(workers
-            ? { fetchWorker: {}, cacheWriter: settings.cacheWriter ?? {} }
+            ? { fetchWorker: settings.fetchWorker ?? {}, cacheWriter: settings.cacheWriter ?? {} }
             : { fetchWorker: false as never, cacheWriter: false as never }),
     };
     let channel: RunningChannel;
