@@ -1,8 +1,8 @@
 // How the pipeline coordinates: one fetch per segment however many requests wait, cache hits
 // answered while a slow fetch runs, disconnects cancel, the cache keeps its budget (the watchdog's
-// cancels and retries: watchdog.test.ts). The channel runs in the simulator against the local origin. A "slow"
-// fetch is one the origin holds (F16 mode=hold) until the test lets it go, so no assertion depends
-// on how fast the machine is.
+// cancels and retries: watchdog.test.ts). The channel runs in the simulator against the local
+// origin. A "slow" fetch is one the origin holds (F16 mode=hold) until the test lets it go, so no
+// assertion depends on how fast the machine is.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { parseSidx, type SidxReference } from "../../../tools/dash-client/index.ts";
