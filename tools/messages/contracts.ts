@@ -248,6 +248,25 @@ export interface FetchResult {
     metrics: FetchMetrics;
 }
 
+/**
+ * Fetch worker → server: how a fetch is going, for the server's watchdog. At most one per fetch
+ * per second (none for a fetch that ends sooner), in the worker's per-pass batch.
+ */
+export interface FetchProgress {
+    type: "FETCH_PROGRESS";
+    requestId: Int;
+    scope: string;
+    /** Body bytes of the current attempt on disk, and the UMP parts parsed from them. */
+    bytes: Long;
+    parts: Int;
+    /** The target segment is complete (announced in a SEGMENT_READY). */
+    targetIn: boolean;
+    /** Since the current attempt was sent. */
+    elapsedMs: Int;
+    /** Since bytes or parts last grew (or the attempt was sent, or its retry wait ended). */
+    sinceProgressMs: Int;
+}
+
 /** Server → fetch worker: stop a fetch nobody needs (the worker answers with a cancelled FETCH_RESULT). */
 export interface Cancel {
     type: "CANCEL";
@@ -331,6 +350,7 @@ export const MESSAGE_TYPES = [
     "FetchRequest",
     "SegmentReady",
     "FetchResult",
+    "FetchProgress",
     "Cancel",
     "StoreRequest",
     "StoreResult",
@@ -346,6 +366,7 @@ export type Message =
     | FetchRequest
     | SegmentReady
     | FetchResult
+    | FetchProgress
     | Cancel
     | StoreRequest
     | StoreResult

@@ -17,8 +17,12 @@ export interface Transport {
     cutAt?: number;
     firstByteDelayMs?: number;
     trickleBps?: number;
+    /** F16 mode=trickle:overMs: the whole body spread over this many ms (sets trickleBps per body). */
+    trickleOverMs?: number;
     /** F16 mode=hold: stop after this segment's MEDIA_END (`itag:seq`), or before the first byte (''). */
     holdAfter?: string;
+    /** F16 mode=hold:bytes: stop after this many body bytes (mid-part, mid-segment). */
+    holdAtByte?: number;
 }
 
 /** Without a fault the body goes out in pieces of this size. */
@@ -87,7 +91,8 @@ export async function writeBody(
     res.flushHeaders();
     req.socket.setNoDelay(true);
     const end = transport.cutAt ?? body.bytes.length;
-    const holdAt = transport.holdAfter === undefined ? -1 : holdOffset(transport.holdAfter, body);
+    if (transport.trickleOverMs) transport.trickleBps = Math.max(1, Math.ceil((end * 1000) / transport.trickleOverMs));
+    const holdAt = holdPoint(transport, body, end);
     const boundaries = pieceBoundaries(transport, end, holdAt);
     let written = 0;
     try {
@@ -125,6 +130,12 @@ function pieceBoundaries(transport: Transport, end: number, holdAt: number): num
     boundaries.push(end);
     if (holdAt > 0) boundaries.push(holdAt);
     return boundaries.sort((x, y) => x - y);
+}
+
+/** Where F16 mode=hold stops the body (-1: nowhere). */
+function holdPoint(transport: Transport, body: UmpBody, end: number): number {
+    if (transport.holdAtByte !== undefined) return Math.min(transport.holdAtByte, end);
+    return transport.holdAfter === undefined ? -1 : holdOffset(transport.holdAfter, body);
 }
 
 /** The body offset right after segment `itag:seq`'s MEDIA_END ('' or not in the body: 0, before the first byte). */

@@ -202,8 +202,12 @@ function httpFailure(t: Turn, f: ActiveFault): "reset" | void {
         throw new HttpAnswer(status, "", status === 429 ? { "Retry-After": retryAfter } : {});
     }
     if (mode === "slow") t.transport.firstByteDelayMs = Number(f.params.ms) || 3000;
-    if (mode === "trickle") t.transport.trickleBps = Number(f.params.bps) || 65536;
-    if (mode === "hold") t.transport.holdAfter = f.params.itag ? `${f.params.itag}:${f.params.seq ?? "0"}` : "";
+    if (mode === "trickle") {
+        if (f.params.overMs) t.transport.trickleOverMs = Number(f.params.overMs);
+        else t.transport.trickleBps = Number(f.params.bps) || 65536;
+    }
+    if (mode === "hold" && f.params.bytes) t.transport.holdAtByte = Number(f.params.bytes);
+    else if (mode === "hold") t.transport.holdAfter = f.params.itag ? `${f.params.itag}:${f.params.seq ?? "0"}` : "";
 }
 
 // ------------------------------------------------------------------ choose and steer

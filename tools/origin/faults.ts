@@ -173,13 +173,15 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
         name: "F16",
         title: "http-failure",
         injection:
-            "mode=status (HTTP `status`, default 503, empty body; 429 adds Retry-After: `retryAfter`), rst (socket destroyed before any byte), slow (first byte after `ms`, default 3000), trickle (`bps` bytes/s, default 65536), hold (the body stops right after the MEDIA_END of segment `seq` of `itag`, or before its first byte without `itag` or when that segment is not in the body, until releaseHeld() on the origin handle or POST /__release).",
+            "mode=status (HTTP `status`, default 503, empty body; 429 adds Retry-After: `retryAfter`), rst (socket destroyed before any byte), slow (first byte after `ms`, default 3000), trickle (`bps` bytes/s, default 65536; with `overMs` the whole body is spread evenly over that many ms instead, whatever its size), hold (the body stops right after the MEDIA_END of segment `seq` of `itag`, or after `bytes` body bytes, or before its first byte without either or when that segment is not in the body, until releaseHeld() on the origin handle or POST /__release).",
         params: {
             mode: "status",
             status: "503",
             retryAfter: "1",
             ms: "3000",
             bps: "65536",
+            overMs: "",
+            bytes: "",
             itag: "(none: before the first byte)",
             seq: "0 (the init segment)",
         },

@@ -334,12 +334,19 @@ test("F16 HTTP failures: 503, 429 + Retry-After, reset, slow first byte", async 
     c = await fresh("F16:mode=trickle:bps=2000000");
     r = await c.post(c.body());
     ok(headers(r.parts).length > 0);
+    // overMs spreads the whole body over that time, whatever its size.
+    c = await fresh("F16:mode=trickle:overMs=400");
+    const t1 = Date.now();
+    r = await c.post(c.body());
+    ok(Date.now() - t1 >= 390);
+    ok(headers(r.parts).length > 0);
 });
 
-test("F16 hold: the body stops after the named segment (or before its first byte) until released", async () => {
-    for (const [spec, heldAtZero] of [
-        ["F16:mode=hold:itag=160:seq=1", false],
-        ["F16:mode=hold", true],
+test("F16 hold: the body stops after the named segment, after N bytes, or before its first byte, until released", async () => {
+    for (const [spec, expectedAt] of [
+        ["F16:mode=hold:itag=160:seq=1", undefined],
+        ["F16:mode=hold", "0"],
+        ["F16:mode=hold:bytes=3000", "3000"],
     ] as const) {
         const c = await fresh(spec);
         let answered = false;
@@ -359,7 +366,8 @@ test("F16 hold: the body stops after the named segment (or before its first byte
             .filter((x) => x.rn !== undefined)
             .at(-1);
         const heldAt = entry?.notes?.map((n) => /^held at byte (\d+)/.exec(n)?.[1]).find((at) => at !== undefined);
-        ok(heldAt !== undefined && (heldAt === "0") === heldAtZero, `${spec}: ${entry?.notes?.join("; ")}`);
+        const expected = expectedAt === undefined ? heldAt !== undefined && heldAt !== "0" : heldAt === expectedAt;
+        ok(expected, `${spec}: ${entry?.notes?.join("; ")}`);
     }
 });
 

@@ -1,6 +1,7 @@
 // A running channel (the real package, config pointed at a local origin) plus the helpers the
 // pipeline tests share: source bytes, a DASH client, origin log checks.
 import assert from "node:assert/strict";
+import http from "node:http";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
 import { launchChannel, type ChannelOptions, type RunningChannel } from "../../../tools/channel/launch.ts";
 import type { DeviceRuleOverrides } from "../../../tools/sim/device-rules.ts";
@@ -8,6 +9,37 @@ import { DashClient, type PlayReport } from "../../../tools/dash-client/index.ts
 
 export const TITLE = "sabrOrigin1";
 export const AUDIO_ITAG = 140;
+/** Format 160's sidx in the test title (bytes). */
+export const INDEX_RANGE = { start: 757, end: 1156 };
+const VIDEO_KEY = "160::root";
+
+export interface RangeAnswer {
+    status: number;
+    body: Buffer;
+}
+
+/** One GET of format 160 with a Range on a fresh connection; `signal` aborts it (the socket closes). */
+export function getVideoRange(port: number, range: { start: number; end: number }, signal?: AbortSignal): Promise<RangeAnswer> {
+    return new Promise((resolve, reject) => {
+        const request = http.get(
+            {
+                host: "127.0.0.1",
+                port,
+                path: `/video?key=${encodeURIComponent(VIDEO_KEY)}`,
+                headers: { Range: `bytes=${range.start}-${range.end}` },
+                agent: false,
+                signal,
+            },
+            (response) => {
+                const chunks: Buffer[] = [];
+                response.on("data", (chunk: Buffer) => chunks.push(chunk));
+                response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) }));
+                response.on("error", reject);
+            },
+        );
+        request.on("error", reject);
+    });
+}
 
 export interface PipelineUnderTest {
     origin: OriginHandle;
