@@ -182,7 +182,7 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
             bps: "65536",
             overMs: "",
             bytes: "",
-            itag: "(none: before the first byte)",
+            itag: "",
             seq: "0 (the init segment)",
         },
         expect: "Exponential backoff, bounded retries; timeouts for slow first bytes; bandwidth estimate drops when trickled.",
