@@ -283,6 +283,12 @@ export interface StoreRequest {
     contentLength: Long;
     /** Pinned entries (init segments) are never evicted. */
     pinned: boolean;
+    /**
+     * What the server needs to serve the segment again in a later launch (its SegmentStore entry:
+     * sequence, isInit, startRange, startMs, durationMs, ...). Kept with the entry and given back
+     * in CACHE_INDEX unchanged; the cache writer never reads it.
+     */
+    meta?: Record<string, unknown>;
 }
 
 export interface StoreResult {
@@ -297,6 +303,40 @@ export interface StoreResult {
     maintenanceSummary: MaintenanceSummary;
     error: string;
     storeMs: Int;
+}
+
+/**
+ * Server → cache writer: which kept entries have keys starting with `keyPrefix` (a title's
+ * prefix)? Asked once a title's manifest is known; answered with CACHE_INDEX messages once the
+ * entries are checked against the disk.
+ */
+export interface CacheQuery {
+    type: "CACHE_QUERY";
+    requestId: Int;
+    keyPrefix: string;
+}
+
+/** One kept cache entry, as CACHE_INDEX reports it. */
+export interface CachedEntry {
+    cacheKey: string;
+    /** The cache file (cachefs:/...): a file the system may still delete at any moment. */
+    path: string;
+    bytes: Long;
+    /** STORE_REQUEST's `meta`, unchanged. */
+    meta: Record<string, unknown>;
+}
+
+/**
+ * Cache writer → server: the answer to CACHE_QUERY, in batches of at most 100 entries (the last
+ * one has `done` true; a query with no match gets one message with no entries). Only entries
+ * whose file matched its recorded size and CRC when checked are listed.
+ */
+export interface CacheIndex {
+    type: "CACHE_INDEX";
+    requestId: Int;
+    entries: CachedEntry[];
+    done: boolean;
+    error: string;
 }
 
 /** Server → cache writer: these keys were served from the cache (least-recently-used order). */
@@ -355,6 +395,8 @@ export const MESSAGE_TYPES = [
     "StoreRequest",
     "StoreResult",
     "CacheTouch",
+    "CacheQuery",
+    "CacheIndex",
     "FileRelease",
     "SnapshotRequest",
     "FlushRequest",
@@ -371,6 +413,8 @@ export type Message =
     | StoreRequest
     | StoreResult
     | CacheTouch
+    | CacheQuery
+    | CacheIndex
     | FileRelease
     | SnapshotRequest
     | FlushRequest
