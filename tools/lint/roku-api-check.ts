@@ -11,11 +11,13 @@ import {
     TokenKind,
     WalkMode,
     createVisitor,
+    isBinaryExpression,
     isBrsFile,
     isCallExpression,
     isClassStatement,
     isDottedGetExpression,
     isFunctionExpression,
+    isIfStatement,
     isLiteralExpression,
     isNamespaceStatement,
     isNewExpression,
@@ -87,6 +89,8 @@ interface Use {
     entry: string;
     minimumOs: string | null;
     url: string;
+    /** The Roku OS an enclosing `if ...osAtLeast("X.Y")` guarantees (null: not guarded). */
+    guardedBy: string | null;
 }
 
 export interface CheckResult {
@@ -347,8 +351,35 @@ function notDocumented(c: Checker, file: string, node: Located, name: string): v
     });
 }
 
-function use(c: Checker, file: string, node: Located, name: string, entry: string, minimumOs: string | null, url: string): void {
-    c.uses.push({ ...at(file, node), name, entry, minimumOs, url });
+/** `within`: the call the use belongs to, when `node` is one of its tokens (tokens have no parent). */
+function use(c: Checker, file: string, node: Located, name: string, entry: string, minimumOs: string | null, url: string, within?: AstNode): void {
+    const owner = within ?? ("parent" in node ? (node as AstNode) : undefined);
+    const guardedBy = owner ? guardOf(owner) : null;
+    c.uses.push({ ...at(file, node), name, entry, minimumOs, url, guardedBy });
+}
+
+// A call that needs a newer Roku OS than the channel's minimum is allowed inside the then-branch of
+// `if <ns>.osAtLeast("X.Y")` (alone or joined by `and`): the channel checks the device first.
+
+/** The highest OS version the `if` statements around `node` guarantee, or null. */
+function guardOf(node: AstNode): string | null {
+    let guarded: string | null = null;
+    let child: AstNode = node;
+    for (let parent = node.parent; parent; child = parent, parent = parent.parent) {
+        if (isIfStatement(parent) && child === parent.thenBranch) guarded = maxVersion(guarded, osGuardIn(parent.condition));
+    }
+    return guarded;
+}
+
+function osGuardIn(condition: Expression): string | null {
+    if (isBinaryExpression(condition) && condition.operator.kind === TokenKind.And) {
+        return maxVersion(osGuardIn(condition.left), osGuardIn(condition.right));
+    }
+    if (!isCallExpression(condition)) return null;
+    const names = dottedNames(condition.callee);
+    const version = stringLiteral(condition.args[0]);
+    if (names?.at(-1)?.toLowerCase() !== "osatleast" || !version || !/^\d+\.\d+$/.test(version)) return null;
+    return version;
 }
 
 function localsOf(c: Checker, fn: FunctionExpression): Set<string> {
@@ -457,7 +488,7 @@ function effectiveMinimum(c: Checker, method: MethodEntry, component?: Component
     return maxVersion(method.minimumOs, iface?.minimumOs ?? null, component?.minimumOs ?? null);
 }
 
-function checkKnownReceiverCall(c: Checker, file: string, node: Located, componentName: string, method: string, spelled: string): boolean {
+function checkKnownReceiverCall(c: Checker, file: string, node: Located, componentName: string, method: string, spelled: string, call?: AstNode): boolean {
     const component = c.api.components.get(componentName);
     if (!component) return false; // CreateObject of an unknown class is reported on its own
     const entry = methodOfComponent(c, component, method);
@@ -470,7 +501,7 @@ function checkKnownReceiverCall(c: Checker, file: string, node: Located, compone
         });
         return true;
     }
-    use(c, file, node, spelled, `${entry.interface}.${entry.name}`, effectiveMinimum(c, entry, component), entry.url);
+    use(c, file, node, spelled, `${entry.interface}.${entry.name}`, effectiveMinimum(c, entry, component), entry.url, call);
     return true;
 }
 
@@ -500,7 +531,7 @@ function checkMethodCall(c: Checker, file: string, call: CallExpression): void {
     }
     const spelled = chain ? chain.join(".") : `.${method}`;
     const receiver = knownReceiver(c, callee.obj);
-    if (receiver && checkKnownReceiverCall(c, file, callee.name, receiver, method, spelled)) return;
+    if (receiver && checkKnownReceiverCall(c, file, callee.name, receiver, method, spelled, call)) return;
     if (c.defs.memberNames.has(method.toLowerCase())) return;
     const candidates = c.api.methodsByName.get(method.toLowerCase());
     if (!candidates) {
@@ -514,7 +545,7 @@ function checkMethodCall(c: Checker, file: string, call: CallExpression): void {
     const best = ranked[0]!;
     const tied = ranked.filter((r) => r.os === best.os).map((r) => r.m.interface);
     const entry = tied.length === 1 ? `${best.m.interface}.${best.m.name}` : `${best.m.name} (${[...new Set(tied)].sort().join(", ")})`;
-    use(c, file, callee.name, spelled, entry, best.os, best.m.url);
+    use(c, file, callee.name, spelled, entry, best.os, best.m.url, call);
 }
 
 function checkNew(c: Checker, file: string, expr: NewExpression): void {
@@ -587,6 +618,7 @@ function checkMinimumOs(c: Checker, declared: string | null, manifestLabel: stri
     let required: CheckResult["required"] = null;
     for (const u of c.uses) {
         if (u.minimumOs === null) continue;
+        if (u.guardedBy !== null && compareVersions(u.guardedBy, u.minimumOs) >= 0) continue;
         if (!required || compareVersions(u.minimumOs, required.minimumOs) > 0) {
             required = { minimumOs: u.minimumOs, entry: u.entry, at: `${u.file}:${u.line}:${u.col}` };
         }

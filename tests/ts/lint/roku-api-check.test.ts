@@ -148,6 +148,37 @@ end sub
         assert.equal(recent.required?.minimumOs, "12.5");
     });
 
+    it("accepts a newer call inside `if ...osAtLeast(\"X.Y\")` for X.Y at least its minimum, and nowhere else", () => {
+        const source = `sub Main()
+    monitor = invalid
+    if Device.osAtLeast("13.0")
+        monitor = CreateObject("roAppMemoryMonitor")
+    end if
+    if monitor <> invalid and Device.osAtLeast("13.0")
+        print monitor.GetChannelMemoryLimit()
+    else
+        print monitor.GetMemoryLimitPercent()
+    end if
+    if Device.osAtLeast("12.5")
+        print monitor.GetChannelMemoryLimit()
+        print monitor.GetChannelAvailableMemory()
+    end if
+end sub
+
+namespace Device
+    function osAtLeast(version as string) as boolean
+        return true
+    end function
+end namespace
+`;
+        const result = checkProject({ root: fixture({ "src/main.bs": source }, "7.1") });
+        assert.deepEqual(brief(result.findings), [
+            "src/main.bs:9:23 monitor.GetMemoryLimitPercent minimum-os",
+            "src/main.bs:12:23 monitor.GetChannelMemoryLimit minimum-os",
+        ]);
+        assert.equal(result.required?.minimumOs, "13.0", "the highest unguarded need sets the required OS");
+    });
+
     it("checks language features with a documented first version (optional chaining: 11.0, LongInteger: 7.0)", () => {
         const source = `function f(aa as object) as dynamic\n    n = 5&\n    return aa?.child\nend function\n`;
         assert.deepEqual(brief(checkProject({ root: fixture({ "src/f.bs": source }, "7.0") }).findings), [
