@@ -11,6 +11,8 @@ import { playInChromium, startPlayerServer, type PlayerResponse, type PlayerResu
 import type { StaticServer } from "./sim/static-server.ts";
 import { parseRangeHeader, ReceivedRepresentation } from "./dash-client/index.ts";
 import { startCompanionOnOrigin, type StandInCompanion } from "./companion/standin.ts";
+import { PlaybackRecorder } from "./report/recorder.ts";
+import { renderTimelineHtml } from "./report/timeline.ts";
 
 const USAGE = `Usage: npm start [-- options]     (or: make start)
 
@@ -18,7 +20,9 @@ Starts the local SABR origin, builds the channel with the origin's manifest URL,
 simulator (brs-engine + SceneGraph in headless Chromium) with real sockets, and plays the channel's
 manifest with shaka-player in the same Chromium: every byte the player gets comes through the
 channel's server, fetch worker and cache writer. Shows a live line while it plays, then a summary;
-writes out/start/report.json and out/start/screenshot.png. Exits 1 naming the stage that failed.
+writes out/start/report.json, out/start/screenshot.png and out/start/report.html (a timeline of the
+playback: position, buffer ahead, player requests, cache hits, SABR POSTs, stalls and seeks; opens
+from the file system). Exits 1 naming the stage that failed.
 
 Options:
   --title <id>        origin title: sabrOrigin1 (60 s) or sabrOrigin2 (30 s) (default sabrOrigin1)
@@ -165,6 +169,9 @@ if (videoId) {
 if (origin.tls) console.log(`        TLS with a CA made for this run; the simulated Roku trusts it`);
 
 console.log("start: [2/4] building the channel and running it in the simulator");
+// The page's data (out/start/report.html): the channel's fetch lines from its launch on; the page's
+// times count from the player's start.
+const recorder = new PlaybackRecorder();
 const channel = await launchChannel({
     ...source,
     // The player page is served from another origin than the channel: the server answers CORS.
@@ -176,7 +183,10 @@ const channel = await launchChannel({
     headed: values.headed,
     ...(origin.tls ? { trustedCertificates: [origin.tls.caPem] } : {}),
     deviceRules,
-    ...(values.console ? { onLine: (line: string) => console.log(`        | ${line.trimEnd()}`) } : {}),
+    onLine: (line: string) => {
+        recorder.channelLine(line);
+        if (values.console) console.log(`        | ${line.trimEnd()}`);
+    },
 }).catch((error: unknown) => {
     if (error instanceof ChannelStartError) return stageFailed(error.stage, error.message);
     return stageFailed("channel", String(error));
@@ -189,7 +199,7 @@ const seconds = values.duration === "end" ? Number.POSITIVE_INFINITY : Number(va
 console.log(
     `start: [3/4] playing ${videoId ? `video ${videoId}` : `${titleId} (${values.variant})`}, itag ${itag}, with shaka-player through the channel`,
 );
-const progress = startProgress(channel);
+const progress = startProgress(channel, recorder);
 // The player page opens in the simulator's own Chromium, next to the channel.
 const browser = channel.simulator.browser;
 let result: PlayerResult;
@@ -204,7 +214,10 @@ try {
         screenshotPath: `${OUT}/screenshot.png`,
         browser,
         timeoutMs,
-        onSample: (state, played) => progress.player(state.currentTime, played, state.stalls),
+        onSample: (state, played) => {
+            recorder.sample(state);
+            progress.player(state.currentTime, played, state.stalls);
+        },
     });
 } finally {
     progress.stop();
@@ -213,6 +226,9 @@ try {
 console.log("start: [4/4] checking every byte the player got against the source");
 const verdict = verifyBytes(origin, titleId, result.responses);
 const metrics = await channel.metrics().catch(() => ({}) as Record<string, unknown>);
+recorder.playerResult(result);
+recorder.metrics(metrics);
+recorder.originLog(origin.log());
 const report = {
     title: titleId,
     variant: videoId ? null : values.variant,
@@ -232,6 +248,21 @@ const report = {
 };
 await mkdir(OUT, { recursive: true });
 await writeFile(`${OUT}/report.json`, JSON.stringify(report, null, 2));
+const timeline = recorder.finish({
+    title: videoId ? `video ${videoId}` : titleId,
+    subtitle: [
+        videoId ? "deep link through the companion" : `variant ${values.variant}`,
+        `itag ${itag}`,
+        values.faults ? `faults ${values.faults}` : "",
+        seeks.length > 0 ? `seeks ${seeks.map((step) => `${step.afterSeconds}:${step.to}`).join(",")}` : "",
+        new Date(recorder.startedAtMs).toISOString(),
+    ]
+        .filter(Boolean)
+        .join(" | "),
+    mediaDurationS: result.state.duration,
+    outcome: `${result.outcome}: ${result.reason}`,
+});
+await writeFile(`${OUT}/report.html`, renderTimelineHtml(timeline));
 printSummary(report, metrics);
 
 if (result.outcome === "error" || result.outcome === "timeout") await stageFailed("player", result.reason);
@@ -334,7 +365,10 @@ function verifyBytes(originHandle: OriginHandle, videoId: string, responses: Pla
 }
 
 /** One live line: media time, segments served, cache hits, SABR requests, stalls. */
-function startProgress(channelUnderTest: RunningChannel): { player(time: number, played: number, stalls: number): void; stop(): void } {
+function startProgress(
+    channelUnderTest: RunningChannel,
+    playback: PlaybackRecorder,
+): { player(time: number, played: number, stalls: number): void; stop(): void } {
     const shown = { time: 0, played: 0, stalls: 0, served: 0, hits: 0, posts: 0 };
     let lastLine = 0;
     const render = (): void => {
@@ -349,6 +383,7 @@ function startProgress(channelUnderTest: RunningChannel): { player(time: number,
         channelUnderTest
             .metrics()
             .then((metrics) => {
+                playback.metrics(metrics);
                 const pipeline = (metrics.pipeline ?? {}) as Record<string, number>;
                 shown.served = (pipeline.requests ?? 0) - (pipeline.failedAnswers ?? 0);
                 shown.hits = pipeline.cacheHits ?? 0;
@@ -393,6 +428,7 @@ function printSummary(summary: typeof report, metrics: Record<string, unknown>):
     console.log(
         `        server loop longest busy stretch: ${String(metrics.loopMaxBusyMs ?? "-")} ms; screenshot ${summary.screenshot ?? "-"}`,
     );
+    console.log(`        timeline of the playback: ${OUT}/report.html`);
 }
 
 /**

@@ -17,9 +17,12 @@ import { buildChannel, launchChannel, type ChannelOptions } from "../../tools/ch
 import { Simulator } from "../../tools/sim/simulator.ts";
 import { startCompanionOnOrigin, type StandInCompanion } from "../../tools/companion/standin.ts";
 import { playInChromium } from "../../tools/player/run-player.ts";
+import { PlaybackRecorder, writeTimelinePage } from "../../tools/report/recorder.ts";
 
 const VIDEO = "sabrOrigin1";
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+/** `npm run bench -- video --report <dir>`: the playback page of every run goes there. */
+const REPORT_DIR = process.env.BENCH_REPORT_DIR;
 
 interface Split {
     channelStartMs: number;
@@ -79,7 +82,7 @@ const options: ChannelOptions = {
 };
 const zip = await buildChannel(options);
 
-async function deepLinkToFirstFrame(companion: StandInCompanion): Promise<Split> {
+async function deepLinkToFirstFrame(companion: StandInCompanion, name: string): Promise<Split> {
     const front = await timedFront(companion.companion.url);
     const launched = Date.now();
     const channel = await launchChannel(
@@ -91,13 +94,27 @@ async function deepLinkToFirstFrame(companion: StandInCompanion): Promise<Split>
     );
     try {
         const playerStarted = Date.now();
+        const recorder = new PlaybackRecorder(playerStarted);
         const played = await playInChromium({
             manifestUrl: "http://127.0.0.1:7010/manifest.mpd",
             ports: { 7010: channel.ports.manifest, 7011: channel.ports.video, 7012: channel.ports.audio },
             seconds: 1,
             browser: simulator.browser,
             timeoutMs: 120_000,
+            onSample: (state) => recorder.sample(state),
         });
+        if (REPORT_DIR) {
+            recorder.playerResult(played);
+            recorder.metrics(await channel.metrics().catch(() => ({})));
+            recorder.originLog(origin.log());
+            const timeline = recorder.finish({
+                title: `video ${VIDEO}`,
+                subtitle: name,
+                mediaDurationS: played.state.duration,
+                outcome: played.reason,
+            });
+            console.error(`bench: playback page ${await writeTimelinePage(`${REPORT_DIR}/${name}.html`, timeline)}`);
+        }
         if (played.startupMs === null || played.firstMediaMs === null) throw new Error(`no frame: ${played.reason}`);
         const firstFrame = playerStarted + played.startupMs;
         const firstMedia = playerStarted + played.firstMediaMs;
@@ -121,7 +138,7 @@ for (let round = 1; round <= ROUNDS; round++) {
     const companion = await startCompanionOnOrigin(origin);
     try {
         for (const kind of ["fresh", "cached"] as const) {
-            const split = await deepLinkToFirstFrame(companion);
+            const split = await deepLinkToFirstFrame(companion, `video-${kind}-round${round}`);
             runs[kind].push(split);
             console.log(JSON.stringify({ bench: `video.deepLinkToFirstFrame.${kind}.round`, round, ...split, where: "simulator+bridge" }));
         }

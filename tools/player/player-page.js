@@ -48,6 +48,7 @@
         const quality = video.getVideoPlaybackQuality();
         return {
             currentTime: video.currentTime,
+            bufferAheadS: bufferAhead(),
             duration: Number.isFinite(video.duration) ? video.duration : null,
             readyState: video.readyState,
             playing: playingSeen && !video.paused && !video.ended && !video.seeking && video.readyState >= 3,
@@ -61,6 +62,16 @@
             error,
         };
     };
+    // Seconds buffered past the play head in the range that holds it (0 when it sits in a gap).
+    function bufferAhead() {
+        const ranges = video.buffered;
+        for (let i = 0; i < ranges.length; i++) {
+            if (ranges.start(i) <= video.currentTime + 0.1 && video.currentTime < ranges.end(i)) {
+                return ranges.end(i) - video.currentTime;
+            }
+        }
+        return 0;
+    }
     window.playerEvents = function (since) {
         return events.slice(since ?? 0);
     };

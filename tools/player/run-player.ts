@@ -2,7 +2,7 @@
 // Chromium the simulator uses, and reports what the <video> element did.
 // Independent of the channel: the manifest is just a URL (it must answer with CORS headers,
 // and so must the media URLs it names, because the page is served from its own origin).
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Page, type Request } from "playwright-core";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,8 @@ const SHAKA_DIST = join(dirname(require.resolve("shaka-player/package.json")), "
 /** What window.playerState() returns in the page. */
 export interface PlayerState {
     currentTime: number;
+    /** Seconds buffered ahead of currentTime (the buffered range holding it). */
+    bufferAheadS: number;
     duration: number | null;
     readyState: number;
     playing: boolean;
@@ -45,6 +47,14 @@ export interface PlayerRequest {
     url: string;
     /** The Range header, when the request had one ("bytes=757-976"). */
     range: string | null;
+    /** When the page sent it, ms since the page started. */
+    atMs: number;
+    /** When it finished or failed, ms since the page started; null while still open at the end. */
+    endMs: number | null;
+    /** The HTTP status, once the response came; null without one. */
+    status: number | null;
+    /** Why it failed (net error text), when it did. */
+    failure?: string;
 }
 
 export interface PlayerResponse {
@@ -72,6 +82,8 @@ export interface PlayerResult {
     /** When the first media range (not the manifest) was completely received, ms since the page started. */
     firstMediaMs: number | null;
     wallMs: number;
+    /** Epoch ms when the page started: the zero of every atMs here. */
+    startedAtMs: number;
     timeline: TimelineEntry[];
     requests: PlayerRequest[];
     /** Console lines of the page (shaka logs warnings and errors there). */
@@ -138,12 +150,38 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
     const sampleMs = options.sampleMs ?? 250;
     const requests: PlayerRequest[] = [];
     const consoleLines: string[] = [];
+    // Each request's record, found again when it finishes (for the playback report's timing).
+    const open = new Map<Request, PlayerRequest>();
     page.on("request", (request) => {
         if (request.url().startsWith(server.origin)) return;
-        requests.push({ url: request.url(), range: request.headers()["range"] ?? null });
+        const record: PlayerRequest = {
+            url: request.url(),
+            range: request.headers()["range"] ?? null,
+            atMs: Date.now() - started,
+            endMs: null,
+            status: null,
+        };
+        requests.push(record);
+        open.set(request, record);
+    });
+    page.on("response", (response) => {
+        const record = open.get(response.request());
+        if (record) record.status = response.status();
+    });
+    page.on("requestfailed", (request) => {
+        const record = open.get(request);
+        if (!record) return;
+        record.endMs = Date.now() - started;
+        record.failure = request.failure()?.errorText ?? "failed";
+        open.delete(request);
     });
     let firstMediaMs: number | null = null;
     page.on("requestfinished", (request) => {
+        const record = open.get(request);
+        if (record) {
+            record.endMs = Date.now() - started;
+            open.delete(request);
+        }
         if (firstMediaMs === null && request.headers()["range"] && !request.url().startsWith(server.origin))
             firstMediaMs = Date.now() - started;
     });
@@ -239,6 +277,7 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         startupMs: events.find((e) => e.type === "playing")?.atMs ?? null,
         firstMediaMs,
         wallMs: Date.now() - started,
+        startedAtMs: started,
         timeline: [...events, ...samples].sort((a, b) => a.atMs - b.atMs),
         requests,
         console: consoleLines,
@@ -265,6 +304,7 @@ async function hasSeeked(page: Page, since: number): Promise<boolean> {
 function emptyState(): PlayerState {
     return {
         currentTime: 0,
+        bufferAheadS: 0,
         duration: null,
         readyState: 0,
         playing: false,

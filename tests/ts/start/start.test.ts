@@ -46,6 +46,12 @@ describe("npm start", () => {
         assert.ok(Math.abs((played.seeks[0]?.landedAt ?? -1) - 15) < 0.5, `the seek landed at ${played.seeks[0]?.landedAt}`);
         assert.ok(played.bytes.responses > 0 && played.bytes.mismatches.length === 0);
         assert.ok((played.channel.pipeline?.posts ?? 0) > 0, "the bytes came through SABR requests");
+        // The picture of the same run (tools/report): the player's requests and its position.
+        const page = await readFile("out/start/report.html", "utf8");
+        assert.match(page, /class="mark request (video|audio)/, "no player request drawn");
+        assert.match(page, /class="mark post/, "no SABR POST drawn");
+        assert.match(page, /id="position-line" class="line position" points="[\d.]+,[\d.]+ [\d.]+,[\d.]+/, "no position line");
+        assert.match(page, /class="span seek"/, "the seek is not shaded");
     });
 
     it("plays through redirects, chunk splitting and a 503 burst", async (t) => {
