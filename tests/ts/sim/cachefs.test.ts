@@ -27,6 +27,7 @@ async function runChannel(
     zip: string,
     launchParams: Record<string, string>,
     steps: (remote: Remote, check: () => Promise<State>, line: (pattern: RegExp) => Promise<void>) => Promise<void>,
+    end: { cmd: string; outcome: RunResult["outcome"] } = { cmd: "exit", outcome: "exited" },
 ): Promise<{ result: RunResult; states: State[] }> {
     const states: State[] = [];
     const waiters: ((state: State) => void)[] = [];
@@ -66,13 +67,13 @@ async function runChannel(
                 } catch (error) {
                     failure = error;
                 } finally {
-                    await remote.input({ cmd: "exit" }).catch(() => undefined);
+                    await remote.input({ cmd: end.cmd }).catch(() => undefined);
                 }
             })();
         },
     });
     if (failure) throw failure;
-    assert.equal(result.outcome, "exited", result.reason);
+    assert.equal(result.outcome, end.outcome, result.reason);
     return { result, states };
 }
 
@@ -109,6 +110,13 @@ describe("cachefs: is kept across launches until a reboot (cachefsKeptUntilReboo
             tmpExists: false,
             task: "",
         });
+    });
+
+    it("keeps what a run that crashed had written", async () => {
+        simulator.reboot();
+        await runChannel(simulator, zip, { write: "1" }, async () => undefined, { cmd: "crash", outcome: "crashed" });
+        const run2 = await runChannel(simulator, zip, {}, async () => undefined);
+        assert.deepEqual(run2.states[0], { ...WRITTEN, note: "kept", tmpExists: false, task: "" });
     });
 
     it("deletes files while the channel runs: the channel then finds them missing; a seed picks the same files", async () => {

@@ -79,9 +79,10 @@ window.simReady = (async () => {
     const extensions = new Map([[brs.SupportedExtension.SceneGraph, "./brs-sg.js"]]);
     brs.subscribe("sim", (event, data) => forward(event, data));
     const config = window.simConfig;
-    cacheFS = new SharedArrayBuffer(config.cacheFSVolSize);
+    const volume = new SharedArrayBuffer(config.cacheFSVolSize);
     // The bytes the previous launch left (device rule cachefsKeptUntilReboot); the rest stays zero.
-    if (config.cachefsImage) new Uint8Array(cacheFS).set(new Uint8Array(await fetchBytes(config.cachefsImage)));
+    if (config.cachefsImage) new Uint8Array(volume).set(new Uint8Array(await fetchBytes(config.cachefsImage)));
+    cacheFS = volume; // only now: a page that failed to load the image must not save an empty one
     Atomics.store(system, SYS.limitKiB, config.memory.limitKiB);
     Atomics.store(system, SYS.usedKiB, config.memory.usedKiB);
     Atomics.store(system, SYS.memoryGeneration, 1);
