@@ -58,6 +58,18 @@ export const DEVICE_RULES = {
         doc: "https://developer.roku.com/docs/developer-program/core-concepts/threads.md",
         basis: "undocumented; on by default because the engine's frame wait hides every other cost",
     },
+    cachefsKeptUntilReboot: {
+        on: true,
+        known: true,
+        device: "cachefs: keeps the files of the previous launch (until a reboot, or until the system deletes some for another channel); tmp: starts empty at every launch",
+        doc: "https://developer.roku.com/docs/developer-program/getting-started/architecture/file-system.md",
+    },
+    memoryMonitorFromRules: {
+        on: true,
+        known: true,
+        device: "roAppMemoryMonitor answers from the simulator's memory figures (limit, used), not the browser heap, and sends roAppMemoryNotificationEvent when usage crosses 80, 85, 90 or 95 % of the limit",
+        doc: `${REF}/interfaces/ifappmemorymonitor.md`,
+    },
     noByteArraySlice: {
         on: false,
         known: false,

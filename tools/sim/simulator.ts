@@ -1,11 +1,14 @@
 // Runs channel packages in brs-engine + brs-scenegraph inside headless Chromium.
-// One browser per Simulator (start-up paid once); each run gets a fresh page and engine.
+// One browser per Simulator (start-up paid once); each run gets a fresh page and engine; cachefs:
+// is carried from one run's page to the next (docs/simulator.md, "cachefs: across launches").
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startStaticServer, type StaticServer } from "./static-server.ts";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { attachBridge, bridgePageScript, BRIDGE_WORKER_SCRIPTS } from "../bridge/attach.ts";
 import type { Bridge, BridgeOptions } from "../bridge/bridge-server.ts";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listCachefsImage } from "./cachefs-image.ts";
 import { resolveDeviceRules, type DeviceRuleOverrides, type DeviceRuleSet } from "./device-rules.ts";
 
 const workerDir = join(dirname(fileURLToPath(import.meta.url)), "worker");
@@ -42,6 +45,48 @@ export interface RunOptions {
      * `Main(args)` sees them next to the engine's own (`source`, `lastExitOrTerminationReason`).
      */
     launchParams?: Record<string, string>;
+    /** This run's memory figures (device rule memoryMonitorFromRules); defaults to the simulator's. */
+    memory?: Partial<MemoryFigures>;
+}
+
+/**
+ * What roAppMemoryMonitor reports (device rule memoryMonitorFromRules), in KiB as its methods do:
+ * GetChannelMemoryLimit().maxForegroundMemory is `limitKiB`, GetChannelAvailableMemory() is
+ * `limitKiB - usedKiB`, GetMemoryLimitPercent() is `floor(usedKiB * 100 / limitKiB)`.
+ */
+export interface MemoryFigures {
+    limitKiB: number;
+    usedKiB: number;
+}
+
+/**
+ * Roku documents no per-app limit; 700 MiB is a plausible foreground limit of a 1 GiB-class device
+ * (the RAM most current players have), and 200 MiB in use leaves the channel well below the first
+ * warning threshold (80 %). The device probe's `memory.appMemoryMonitor` reports a real device's.
+ */
+export const DEFAULT_MEMORY: MemoryFigures = { limitKiB: 716_800, usedKiB: 204_800 };
+
+/** A file in cachefs:. */
+export interface CachefsFile {
+    /** "cachefs:/..." (the volume folds names to lower case). */
+    path: string;
+    size: number;
+}
+
+/**
+ * cachefs: as the system sees it while the channel runs: a Roku may delete files there at any
+ * moment when another channel needs space. Served by the channel's main thread the next time it
+ * looks at a message port (docs/simulator.md).
+ */
+export interface CachefsControl {
+    list(): Promise<CachefsFile[]>;
+    /** Deletes these files (those that exist); returns the paths removed. */
+    remove(paths: string[]): Promise<string[]>;
+    /**
+     * Deletes `count` files chosen by a seeded shuffle of the sorted listing (optionally only under
+     * the folder `under`, e.g. "cachefs:/ytsabr/cache"): the same seed and files, the same choice.
+     */
+    removeRandom(options: { count: number; seed: number; under?: string }): Promise<string[]>;
 }
 
 /** The remote control of a running channel. */
@@ -58,6 +103,16 @@ export interface Remote {
      * sends it: an roInputEvent whose getInfo() holds these parameters.
      */
     input(params: Record<string, string>): Promise<void>;
+    /** Lists and deletes cachefs: files while the channel runs, as the system may. */
+    cachefs: CachefsControl;
+    /**
+     * New memory figures while the channel runs (device rule memoryMonitorFromRules). When the
+     * percentage crosses 80, 85, 90 or 95 (either way), every roAppMemoryMonitor with warnings
+     * enabled and a port, in any thread, gets one roAppMemoryNotificationEvent. Resolves once every
+     * monitor with a port (warnings on or off) has looked at the new figures, so its event, if any,
+     * is queued.
+     */
+    memory(figures: { usedKiB: number }): Promise<void>;
 }
 
 export interface ScreenArea {
@@ -96,7 +151,12 @@ export interface SimulatorOptions {
      * (tools/sim/device-rules.ts; docs/device-rules.md). Every rule left out keeps its default.
      */
     deviceRules?: DeviceRuleOverrides;
+    /** Memory figures of every run (DEFAULT_MEMORY for what is left out). */
+    memory?: Partial<MemoryFigures>;
 }
+
+/** How long a remote's cachefs or memory call may wait for the channel's threads. */
+const SYSTEM_GUARD_MS = 20_000;
 
 /** A console line the bridge's worker side prints when the bridge is dead or stuck. */
 const BRIDGE_FATAL = /\[bridge\] FATAL: .*/;
@@ -117,6 +177,10 @@ class LineSplitter {
 }
 
 export class Simulator {
+    /** What cachefs: held when the last run ended (its leading bytes; the rest are zeros). */
+    private cachefsImage: Buffer | undefined;
+    private readonly cachefsRoute = `/sim-cachefs-${Math.random().toString(36).slice(2)}`;
+
     private constructor(
         /** The Chromium the channel runs in (other pages, e.g. a player, can share it). */
         readonly browser: Browser,
@@ -126,7 +190,43 @@ export class Simulator {
         readonly bridge: Bridge | undefined,
         /** The device rules every run of this simulator follows. */
         readonly deviceRules: DeviceRuleSet,
-    ) {}
+    ) {
+        server.handlers?.set(this.cachefsRoute, (req, res) => this.serveCachefsImage(req, res));
+    }
+
+    /**
+     * The page fetches the image before the engine starts (GET) and sends it back when the run
+     * ends (POST): the volume lives in the page, and each run has a page of its own.
+     */
+    private serveCachefsImage(req: IncomingMessage, res: ServerResponse): void {
+        const headers = { "Cache-Control": "no-store", "Cross-Origin-Resource-Policy": "same-origin" };
+        if (req.method === "GET") {
+            const image = this.cachefsImage ?? Buffer.alloc(0);
+            res.writeHead(200, { ...headers, "Content-Type": "application/octet-stream", "Content-Length": image.length }).end(image);
+            return;
+        }
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => {
+            this.cachefsImage = Buffer.concat(chunks);
+            res.writeHead(204, headers).end();
+        });
+    }
+
+    /** Empties cachefs: (device rule cachefsKeptUntilReboot keeps it between runs until now). */
+    reboot(): void {
+        this.cachefsImage = undefined;
+    }
+
+    /** The cachefs: files the next run will find (none when the rule is off or after reboot()). */
+    async cachefsFiles(): Promise<CachefsFile[]> {
+        if (!this.deviceRules.cachefsKeptUntilReboot || !this.cachefsImage) return [];
+        return listCachefsImage(this.cachefsImage, this.volumeBytes());
+    }
+
+    private volumeBytes(): number {
+        return this.options.volumeBytes ?? 64 * 1024 * 1024;
+    }
 
     static async launch(options: SimulatorOptions = {}, server?: StaticServer): Promise<Simulator> {
         const staticServer = server ?? (await startStaticServer());
@@ -164,6 +264,10 @@ export class Simulator {
         try {
             return await this.runInPage(page, zipRoute, options, started);
         } finally {
+            // Whatever the outcome (a crash too), cachefs: keeps what the channel wrote.
+            if (this.deviceRules.cachefsKeptUntilReboot) {
+                await page.evaluate(`window.simSaveCachefs(${JSON.stringify(this.cachefsRoute)})`).catch(() => undefined);
+            }
             this.server.routes.delete(zipRoute);
             await page.close().catch(() => undefined);
             this.bridge?.closeAll();
@@ -211,9 +315,11 @@ export class Simulator {
                 (window as unknown as { simConfig: unknown }).simConfig = config;
             },
             {
-                tmpVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024,
-                cacheFSVolSize: this.options.volumeBytes ?? 64 * 1024 * 1024,
+                tmpVolSize: this.volumeBytes(),
+                cacheFSVolSize: this.volumeBytes(),
                 ...(this.options.maxFps ? { maxFps: this.options.maxFps } : {}),
+                ...(this.deviceRules.cachefsKeptUntilReboot && this.cachefsImage?.length ? { cachefsImage: this.cachefsRoute } : {}),
+                memory: { ...DEFAULT_MEMORY, ...this.options.memory, ...options.memory },
             },
         );
         // The bridge's fast transport: a shared-memory channel per engine worker, relayed to Node over
@@ -227,6 +333,11 @@ export class Simulator {
             // The canvas sits at the page's top left corner: page coordinates are display coordinates.
             screenshot: async (clip) => (clip ? page.screenshot({ clip }) : page.locator("canvas").first().screenshot()),
             input: async (params) => void (await page.evaluate(`window.simInput(${JSON.stringify(params)})`)),
+            cachefs: cachefsControl((request) => page.evaluate(`window.simCachefs(${JSON.stringify(request)}, ${SYSTEM_GUARD_MS})`)),
+            memory: async ({ usedKiB }) => {
+                if (!Number.isInteger(usedKiB) || usedKiB < 0) throw new Error(`usedKiB must be a whole number of KiB, not ${usedKiB}`);
+                await page.evaluate(`window.simMemory(${usedKiB}, ${SYSTEM_GUARD_MS})`);
+            },
         });
 
         let timer: NodeJS.Timeout | undefined;
@@ -260,6 +371,7 @@ function installWorkerSetup(server: StaticServer, deviceRules: DeviceRuleSet, sc
     server.routes.set("/brs-sg.real.js", realSceneGraph);
     server.routes.set("/brs-sg.js", join(workerDir, "sim-worker.js"));
     server.routes.set("/device-rules.js", join(workerDir, "device-rules.js"));
+    server.routes.set("/sim-system.js", join(workerDir, "sim-system.js"));
     const setup = JSON.stringify({ deviceRules, scripts });
     server.handlers.set("/sim-worker.json", (_req, res) => {
         res.writeHead(200, {
@@ -268,6 +380,43 @@ function installWorkerSetup(server: StaticServer, deviceRules: DeviceRuleSet, sc
             "Cross-Origin-Resource-Policy": "same-origin",
         }).end(setup);
     });
+}
+
+/** The remote's cachefs operations over one request function (served by the channel's main thread). */
+function cachefsControl(request: (body: { op: "list" } | { op: "remove"; paths: string[] }) => Promise<unknown>): CachefsControl {
+    const list = async (): Promise<CachefsFile[]> => (await request({ op: "list" })) as CachefsFile[];
+    const remove = async (paths: string[]): Promise<string[]> =>
+        paths.length === 0 ? [] : ((await request({ op: "remove", paths })) as string[]);
+    return {
+        list,
+        remove,
+        removeRandom: async ({ count, seed, under }) => {
+            const folder = under === undefined ? undefined : under.toLowerCase().replace(/\/*$/, "/");
+            const paths = (await list()).map((file) => file.path).filter((path) => !folder || path.toLowerCase().startsWith(folder));
+            return remove(seededChoice(paths, count, seed));
+        },
+    };
+}
+
+/**
+ * `count` of `items`, chosen by a Fisher-Yates shuffle driven by mulberry32(seed): the same items
+ * in the same order and the same seed give the same choice.
+ */
+export function seededChoice<T>(items: readonly T[], count: number, seed: number): T[] {
+    const pool = [...items];
+    let state = seed >>> 0;
+    const next = (): number => {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    for (let i = pool.length - 1; i > 0; i--) {
+        const j = Math.floor(next() * (i + 1));
+        [pool[i], pool[j]] = [pool[j] as T, pool[i] as T];
+    }
+    return pool.slice(0, Math.max(0, Math.min(count, pool.length)));
 }
 
 /** Text of an engine message event: either plain text or a `{level, content}` record. */

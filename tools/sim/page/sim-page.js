@@ -42,6 +42,28 @@ Atomics.notify = (array, index, count) => {
     return woken;
 };
 
+// What the simulator shares with every engine thread (tools/sim/worker/sim-system.js): the cachefs:
+// volume, made here so it outlives the engine and can be carried to the next launch, and one
+// buffer of Int32 words for the memory figures and the cachefs: requests. The engine hands both to
+// each thread inside its device info (the render thread's payload, copied into every Task's).
+// Word layout (the same table is in sim-system.js):
+const SYS = {
+    memoryGeneration: 0, // bumped at every change of the figures
+    usedKiB: 1,
+    limitKiB: 2,
+    requestState: 3, // 0 idle, 1 asked, 2 being served, 3 answered
+    requestBytes: 4, // length of the request or answer (JSON) at dataOffset
+    ackBell: 5, // bumped and notified whenever a memory monitor has seen a change
+    firstMonitorSlot: 8, // 64 slots: 0 free, else the memory generation that monitor last saw
+    monitorSlots: 64,
+    dataOffset: 512,
+    dataBytes: 1024 * 1024,
+};
+let cacheFS;
+const system = new Int32Array(new SharedArrayBuffer(SYS.dataOffset + SYS.dataBytes));
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
 async function fetchBytes(url) {
     const response = await fetch(url);
     if (!response.ok) {
@@ -56,6 +78,14 @@ window.simReady = (async () => {
     const assets = await fetchBytes("./assets/common.zip");
     const extensions = new Map([[brs.SupportedExtension.SceneGraph, "./brs-sg.js"]]);
     brs.subscribe("sim", (event, data) => forward(event, data));
+    const config = window.simConfig;
+    const volume = new SharedArrayBuffer(config.cacheFSVolSize);
+    // The bytes the previous launch left (device rule cachefsKeptUntilReboot); the rest stays zero.
+    if (config.cachefsImage) new Uint8Array(volume).set(new Uint8Array(await fetchBytes(config.cachefsImage)));
+    cacheFS = volume; // only now: a page that failed to load the image must not save an empty one
+    Atomics.store(system, SYS.limitKiB, config.memory.limitKiB);
+    Atomics.store(system, SYS.usedKiB, config.memory.usedKiB);
+    Atomics.store(system, SYS.memoryGeneration, 1);
     await brs.initialize(
         {
             assets,
@@ -63,6 +93,8 @@ window.simReady = (async () => {
             tmpVolSize: window.simConfig.tmpVolSize,
             cacheFSVolSize: window.simConfig.cacheFSVolSize,
             ...(window.simConfig.maxFps ? { maxFps: window.simConfig.maxFps } : {}),
+            simCacheFS: cacheFS,
+            simSystem: system.buffer,
         },
         { debugToConsole: false, disableKeys: true, showStats: false },
     );
@@ -87,3 +119,71 @@ window.simKey = (key) => {
 };
 // A deep link while running, as ECP's /input sends it: the app's roInput gets an roInputEvent.
 window.simInput = (params) => brs.sendInput(params);
+
+// cachefs: as it is now, up to its last non-zero byte (the rest of a volume is zeros), sent to the
+// simulator, which gives it to the next launch. Works after the app ended or crashed too.
+window.simSaveCachefs = async (url) => {
+    if (!cacheFS) return 0;
+    const bytes = new Uint8Array(cacheFS);
+    let end = bytes.length;
+    while (end > 0 && bytes[end - 1] === 0) end--;
+    const copy = bytes.slice(0, end);
+    const response = await fetch(url, { method: "POST", body: copy });
+    if (!response.ok) throw new Error(`POST ${url} answered ${response.status}`);
+    return end;
+};
+
+// New memory figures; resolves once every memory monitor with a port has seen them
+// (so its event, if any, is queued), or rejects after guardMs naming how many have not.
+window.simMemory = async (usedKiB, guardMs) => {
+    Atomics.store(system, SYS.usedKiB, usedKiB);
+    const generation = Atomics.add(system, SYS.memoryGeneration, 1) + 1;
+    Atomics.notify(system, SYS.memoryGeneration);
+    const deadline = performance.now() + guardMs;
+    for (;;) {
+        const bell = Atomics.load(system, SYS.ackBell);
+        let behind = 0;
+        for (let i = 0; i < SYS.monitorSlots; i++) {
+            const seen = Atomics.load(system, SYS.firstMonitorSlot + i);
+            if (seen !== 0 && seen < generation) behind++;
+        }
+        if (behind === 0) return;
+        const left = deadline - performance.now();
+        if (left <= 0)
+            throw new Error(
+                `${behind} memory monitor(s) did not see the new figures within ${guardMs} ms (is a thread waiting on its port?)`,
+            );
+        await Atomics.waitAsync(system, SYS.ackBell, bell, left).value;
+    }
+};
+
+// A cachefs: request ({ op: "list" } or { op: "remove", paths }) served by the channel's main
+// thread the next time it looks at a message port; resolves with its answer.
+window.simCachefs = async (request, guardMs) => {
+    while (Atomics.load(system, SYS.requestState) !== 0)
+        await Atomics.waitAsync(system, SYS.requestState, Atomics.load(system, SYS.requestState), 100).value;
+    const bytes = textEncoder.encode(JSON.stringify(request));
+    if (bytes.length > SYS.dataBytes) throw new Error("cachefs request too long");
+    new Uint8Array(system.buffer, SYS.dataOffset, bytes.length).set(bytes);
+    Atomics.store(system, SYS.requestBytes, bytes.length);
+    Atomics.store(system, SYS.requestState, 1);
+    Atomics.notify(system, SYS.requestState);
+    const deadline = performance.now() + guardMs;
+    for (;;) {
+        const state = Atomics.load(system, SYS.requestState);
+        if (state === 3) break;
+        const left = deadline - performance.now();
+        if (left <= 0) {
+            Atomics.compareExchange(system, SYS.requestState, 1, 0);
+            throw new Error(
+                `the channel's main thread did not serve the cachefs request within ${guardMs} ms (is it waiting on a message port?)`,
+            );
+        }
+        await Atomics.waitAsync(system, SYS.requestState, state, left).value;
+    }
+    const length = Atomics.load(system, SYS.requestBytes);
+    const answer = JSON.parse(textDecoder.decode(new Uint8Array(system.buffer, SYS.dataOffset, length).slice()));
+    Atomics.store(system, SYS.requestState, 0);
+    if (answer.error) throw new Error(`cachefs ${request.op}: ${answer.error}`);
+    return answer.result;
+};

@@ -82,6 +82,7 @@ declare global {
             addReference(): void;
             removeReference(): void;
             equalTo(other: Value): BrsBoolean;
+            getComponentName(): string;
         }
 
         type Event = Component;
@@ -92,6 +93,9 @@ declare global {
             pushMessage(event: Event): void;
             /** `wait` is wait()'s timeout in ms (0 = forever); undefined for GetMessage/PeekMessage. */
             registerCallback(key: string, callback: (interpreter: Interpreter, wait?: number) => Event[]): void;
+            unregisterCallback(key: string): void;
+            /** The callbacks by key (private in the package's typings). */
+            readonly callbackMap?: Map<string, unknown>;
         }
 
         /** roSocketAddress (hostIP and port are private in the engine's typings). */
@@ -124,8 +128,10 @@ declare global {
         interface ZenFs {
             appendFileSync(path: string, data: Uint8Array): void;
             existsSync(path: string): boolean;
-            statSync(path: string): { isFile(): boolean };
+            statSync(path: string): { isFile(): boolean; isDirectory(): boolean; size: number };
             renameSync(from: string, to: string): void;
+            readdirSync(path: string): string[];
+            unlinkSync(path: string): void;
         }
 
         /** The engine's FileSystem (BrsDevice.fileSystem): paths like "tmp:/a.bin". */
@@ -139,6 +145,21 @@ declare global {
             unlinkSync(path: string): void;
             deletePath(path: string): void;
             savePath(path: string): void;
+        }
+
+        /** What a thread receives to run: the device info, and `taskData` in a Task's thread. */
+        interface ThreadPayload {
+            taskData?: object;
+        }
+
+        /** BrsDevice (static members; several private in the package's typings). */
+        interface Device {
+            readonly fileSystem?: FileSystem;
+            /** The device info of this run, with the simulator's own keys (sim-page.js). */
+            readonly deviceInfo: { cacheFSVolSize: number; simCacheFS?: unknown; simSystem?: unknown };
+            /** The cachefs: volume; the main thread makes it on first use unless already set. */
+            cacheFS?: SharedArrayBuffer;
+            setupFileSystem(this: Device, payload: ThreadPayload): void;
         }
 
         /** CreateObject's factories, by component name. */
@@ -156,7 +177,7 @@ declare global {
 
         interface Exports {
             readonly BrsObjects: ObjectFactories;
-            readonly BrsDevice: { readonly fileSystem?: FileSystem };
+            readonly BrsDevice: Device;
             readonly ValueKind: ValueKinds;
             readonly BrsBoolean: { from(value: boolean): BrsBoolean; readonly True: BrsBoolean; readonly False: BrsBoolean };
             readonly BrsInvalid: { readonly Instance: Value };
