@@ -50,6 +50,8 @@ export interface RunningChannel {
     exit(): Promise<RunResult>;
     /** A PNG of the channel's screen in the simulator. */
     screenshot(): Promise<Buffer>;
+    /** The run's remote control: keys, deep links, cachefs: and memory as the system changes them. */
+    remote(): Remote;
     close(): Promise<void>;
 }
 
@@ -173,6 +175,10 @@ export async function launchChannel(
         screenshot: async () => {
             if (!remote) throw new Error("the channel has not started");
             return remote.screenshot();
+        },
+        remote: () => {
+            if (!remote) throw new Error("the channel has not started");
+            return remote;
         },
         exit: async () => {
             await remote?.sendKey("back");
