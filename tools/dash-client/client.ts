@@ -6,7 +6,7 @@ import { makeRng } from "../origin/faults.ts";
 import { rangeText, type ByteRange } from "./byte-range.ts";
 import { httpGet, mapPort, type HttpResult } from "./http-get.ts";
 import { parseMpd, type Mpd, type MpdPeriod, type MpdRepresentation } from "./mpd.ts";
-import { cutWindow, mediaItems, planRequests, type PlannedRequest, type RangeStyle } from "./range-plan.ts";
+import { cutWindow, mediaItems, planRequests, type MediaItem, type PlannedRequest, type RangeStyle } from "./range-plan.ts";
 import { checkRangeResponse } from "./range-check.ts";
 import { failed, failureText, PlayReport, type RequestKind, type RequestRecord } from "./report.ts";
 import { parseSidx, type Sidx } from "./sidx.ts";
@@ -42,6 +42,12 @@ export interface PlayOptions {
     maxAheadMs?: number;
     /** Seed of the misaligned split points; default 1. */
     seed?: number;
+    /**
+     * Quality switches: from presentation time `atMs` on, the video track plays `videoItag` (in
+     * order of atMs; the first representation stays `videoItag` until the first switch). The media
+     * request in flight at a switch finishes; the new representation's init and index come first.
+     */
+    switchAt?: Array<{ atMs: number; videoItag: number }>;
 }
 
 /** One track's representation in one Period: what every request of the play loop is for. */
@@ -80,8 +86,10 @@ export class DashClient {
         const wanted = opts.periods ?? "all";
         const periods = mpd.periods.filter((p) => wanted === "all" || wanted.includes(p.id)).sort((a, b) => a.startMs - b.startMs);
         if (periods.length === 0) throw new Error(`no Period selected (have ${mpd.periods.map((p) => p.id).join(", ")})`);
+        const videoItags = [opts.videoItag, ...(opts.switchAt ?? []).map((s) => s.videoItag)];
         for (const p of periods) {
-            if (!pickRepresentation(p, "video", opts)) throw new Error(`Period ${p.id} has no video itag ${opts.videoItag}`);
+            for (const itag of videoItags)
+                if (!pickRepresentation(p, "video", opts, itag)) throw new Error(`Period ${p.id} has no video itag ${itag}`);
         }
         const report = new PlayReport();
         const gate = new TrackGate(opts.maxAheadMs ?? 10_000, TRACKS, periods[0]!.startMs);
@@ -120,7 +128,7 @@ export class DashClient {
         for (;;) {
             const period = periods.find((p) => p.endMs > timeMs);
             if (!period) return;
-            const rep = pickRepresentation(period, track, opts);
+            const rep = pickRepresentation(period, track, opts, track === "video" ? videoItagAt(opts, timeMs) : opts.audioItag);
             if (!rep) {
                 report.errors.push(`${track}: Period ${period.id} has no ${track} representation`);
                 timeMs = period.endMs;
@@ -135,12 +143,9 @@ export class DashClient {
                 timeMs = period.endMs;
                 continue;
             }
-            const playWindow = cutWindow(
-                mediaItems(sidx, period, rep, windowStart),
-                period.endMs,
-                seekPending ? opts.seek : undefined,
-                opts.maxMediaMs,
-            );
+            const items = mediaItems(sidx, period, rep, windowStart);
+            const switched = track === "video" ? cutAtSwitch(items, opts, windowStart, period.endMs) : { items, nextMs: period.endMs };
+            const playWindow = cutWindow(switched.items, switched.nextMs, seekPending ? opts.seek : undefined, opts.maxMediaMs);
             if (playWindow.seeked) seekPending = false;
             await this.fetchMedia(target, planRequests(playWindow.items, style, random), gate, report);
             if (playWindow.stop) return;
@@ -249,10 +254,32 @@ export class DashClient {
 }
 
 /** The track's representation of `period`: the requested itag, else the first one. */
-function pickRepresentation(period: MpdPeriod, track: Track, opts: PlayOptions): MpdRepresentation | undefined {
+function pickRepresentation(
+    period: MpdPeriod,
+    track: Track,
+    opts: PlayOptions,
+    itag = track === "video" ? opts.videoItag : opts.audioItag,
+): MpdRepresentation | undefined {
     const reps = period.adaptationSets.filter((a) => a.contentType === track).flatMap((a) => a.representations);
-    const itag = track === "video" ? opts.videoItag : opts.audioItag;
     return itag === undefined ? reps[0] : reps.find((r) => r.itag === itag);
+}
+
+/** The video itag in force at presentation time `timeMs`: the last switch at or before it, else `videoItag`. */
+function videoItagAt(opts: PlayOptions, timeMs: number): number {
+    let itag = opts.videoItag;
+    for (const s of [...(opts.switchAt ?? [])].sort((a, b) => a.atMs - b.atMs)) if (s.atMs <= timeMs) itag = s.videoItag;
+    return itag;
+}
+
+/**
+ * Ends the window before the first media item that starts at or after the next switch; the track
+ * goes on from that item's start in the new representation (which fetches the segment holding it).
+ */
+function cutAtSwitch(items: MediaItem[], opts: PlayOptions, fromMs: number, periodEndMs: number): { items: MediaItem[]; nextMs: number } {
+    const next = (opts.switchAt ?? []).filter((s) => s.atMs > fromMs && s.atMs < periodEndMs).sort((a, b) => a.atMs - b.atMs)[0];
+    const cut = next ? items.findIndex((it) => it.startMs >= next.atMs) : -1;
+    if (cut < 0) return { items, nextMs: periodEndMs };
+    return { items: items.slice(0, cut), nextMs: items[cut]!.startMs };
 }
 
 /** Every Content-Range total of this representation so far must equal its real length (the sidx end). */

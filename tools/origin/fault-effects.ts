@@ -12,6 +12,7 @@ import { controlParts, sabrError } from "./answers.ts";
 import { checkAdGate, contextSendingPolicy, contextWritePolicy, openAdGate } from "./context-faults.ts";
 import type { ActiveFault, FaultName } from "./faults.ts";
 import { HttpAnswer } from "./http-helpers.ts";
+import { linkParams } from "./link.ts";
 import { segmentBytes } from "./media-model.ts";
 import { DEFAULT_POTOKEN_GRACE_MS, poTokenVerdict } from "./po-token-verdict.ts";
 import { addNote } from "./request-log.ts";
@@ -73,6 +74,11 @@ const EFFECTS: Record<FaultName, FaultEffect> = {
         },
     },
     F16: { arrive: httpFailure },
+    F28: {
+        arrive: (t, f) => {
+            t.transport.link = { params: linkParams(f.params, t.seed), answer: t.entry.nth ?? 1 };
+        },
+    },
     // ---------------------------------------------------------------- admit, choose, steer
     F26: {
         admit: (t, f) => {

@@ -41,7 +41,8 @@ export type FaultName =
     | "F23"
     | "F24"
     | "F26"
-    | "F27";
+    | "F27"
+    | "F28";
 
 export interface FaultInfo {
     name: FaultName;
@@ -264,6 +265,14 @@ export const FAULTS: Record<FaultName, FaultInfo> = {
             "size=large: the whole remaining title in one response, padded with duplicate segments up to `minBytes` (default 10 MiB); size=small: one segment per response in 1 KiB MEDIA parts.",
         params: { size: "large", minBytes: String(10 * 1024 * 1024) },
         expect: "Memory bounded; no assumption on response size.",
+    },
+    F28: {
+        name: "F28",
+        title: "link",
+        injection:
+            "A slow link for every SABR answer with a UMP body: headers and first byte wait `latencyMs` plus a jitter of 0..`jitterMs` ms drawn per answer from `seed` (default: the origin's --seed) and the request's number in its session; the body then leaves in `slice`-byte writes, byte x no earlier than first byte + x/`bps` s, and the answer ends at first byte + size/`bps` s (an average of exactly `bps`). Manifests, /__source and plain HTTP errors are not slowed.",
+        params: { bps: "0 (no throttle)", latencyMs: "0", jitterMs: "0", seed: "", slice: "16384" },
+        expect: "Plays on; readahead and quality choices follow the bandwidth the link allows.",
     },
 };
 

@@ -1,7 +1,8 @@
 // Plays the DASH manifest named by ?manifest=<url> with shaka-player, muted, and exposes
 // window.playerState() / window.playerEvents() for run-player.ts (which polls them).
 // ?ports=7010:41000,7011:41001 rewrites http://127.0.0.1:<port> URLs (the simulator's bridge maps
-// the channel's ports to free host ports); ?video=<representation id prefix> pins the video track.
+// the channel's ports to free host ports); ?video=<representation id prefix> pins the video track;
+// ?switching=1 turns shaka's ABR off so window.playerSwitchNext() alone changes the quality.
 /* global shaka */
 (function () {
     "use strict";
@@ -72,6 +73,20 @@
         }
         return 0;
     }
+    // Selects the video representation after the active one (in the order of the variant list),
+    // keeping what is buffered (clearBuffer false), as a viewer picking a quality would; returns
+    // the chosen representation id, or null before the manifest is loaded.
+    window.playerSwitchNext = function () {
+        const player = window.shakaPlayer;
+        const tracks = player ? player.getVariantTracks() : [];
+        const active = tracks.find((t) => t.active);
+        if (!active) return null;
+        const sameAudio = tracks.filter((t) => t.audioId === active.audioId);
+        const next = sameAudio[(sameAudio.indexOf(active) + 1) % sameAudio.length];
+        player.selectVariantTrack(next, false);
+        record("switch", String(next.originalVideoId));
+        return String(next.originalVideoId);
+    };
     window.playerEvents = function (since) {
         return events.slice(since ?? 0);
     };
@@ -94,7 +109,8 @@
             request.uris = request.uris.map((uri) => mapPort(uri, ports));
         });
         const pinnedVideo = new URLSearchParams(location.search).get("video");
-        if (pinnedVideo) player.configure({ abr: { enabled: false } });
+        const switching = new URLSearchParams(location.search).get("switching") === "1";
+        if (pinnedVideo || switching) player.configure({ abr: { enabled: false } });
         player.addEventListener("error", (event) => fail(shakaErrorText(event.detail)));
         player.addEventListener("variantchanged", () => record("variantchanged", activeVariant(player)));
         player.addEventListener("adaptation", () => record("adaptation", activeVariant(player)));

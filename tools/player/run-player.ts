@@ -75,6 +75,8 @@ export interface PlayerResult {
     playedSeconds: number;
     /** Each seek of the script: where it was asked to go and where it landed (currentTime at 'seeked'). */
     seeks: Array<{ to: number; landedAt: number | null }>;
+    /** Each forced quality switch (`switchEverySeconds`): media seconds played then, and the representation id chosen. */
+    switches: Array<{ afterSeconds: number; to: string }>;
     /** Bodies of the ranged media responses, when asked for (`captureBodies`). */
     responses: PlayerResponse[];
     /** Wall time from opening the page to the first 'playing' event. */
@@ -101,6 +103,11 @@ export interface PlayOptions {
     ports?: Record<number, number>;
     /** Pins the video representation whose id starts with this (e.g. "134:"); default: shaka's ABR. */
     videoId?: string;
+    /**
+     * Every this many seconds of media played, select the next video representation
+     * (`selectVariantTrack(track, false)`, rotating through the variants); shaka's ABR is off.
+     */
+    switchEverySeconds?: number;
     /** Keep the bodies of ranged media responses (to compare them with the source). */
     captureBodies?: boolean;
     /** Called after every sample, e.g. for a progress line. */
@@ -211,6 +218,7 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
                 .join(","),
         );
     if (options.videoId) query.set("video", options.videoId);
+    if (options.switchEverySeconds) query.set("switching", "1");
     const pageUrl = `${server.origin}/player-page.html?${query.toString()}`;
     await page.goto(pageUrl);
 
@@ -223,6 +231,8 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
     // "asked": waiting for the last seek's 'seeked' (from event index seekFrom on).
     let seek: "idle" | "asked" = "idle";
     let seekFrom = 0;
+    const switches: Array<{ afterSeconds: number; to: string }> = [];
+    let nextSwitchAt = options.switchEverySeconds ?? Number.POSITIVE_INFINITY;
     let outcome: PlayerOutcome = "timeout";
     let reason = `no outcome within ${timeoutMs} ms`;
     while (Date.now() - started < timeoutMs) {
@@ -251,6 +261,11 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
             seek = "asked";
         }
         if (seek === "asked" && (await hasSeeked(page, seekFrom))) seek = "idle";
+        if (seek === "idle" && played >= nextSwitchAt) {
+            const to = await page.evaluate(() => (window as unknown as PageApi).playerSwitchNext());
+            if (to !== null) switches.push({ afterSeconds: played, to });
+            nextSwitchAt = played + options.switchEverySeconds!;
+        }
         if (seek !== "asked" && script.length === 0 && played >= options.seconds) {
             outcome = "played";
             reason = `played ${played.toFixed(3)} s of media`;
@@ -273,6 +288,7 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         state,
         playedSeconds: played,
         seeks: seeks.map(({ to, landedAt }) => ({ to, landedAt })),
+        switches,
         responses,
         startupMs: events.find((e) => e.type === "playing")?.atMs ?? null,
         firstMediaMs,
@@ -290,6 +306,7 @@ interface PageApi {
     playerState(): PlayerState;
     playerEvents(since: number): TimelineEntry[];
     playerSeek(seconds: number): number;
+    playerSwitchNext(): string | null;
 }
 
 async function readState(page: Page): Promise<PlayerState> {

@@ -494,6 +494,40 @@ test("maxMediaMs and seek limit what is requested", async () => {
     );
 });
 
+test("switchAt changes the video representation at the named times; each itag's bytes verify", async () => {
+    const switchAt = [
+        { atMs: 8_000, videoItag: 134 },
+        { atMs: 16_000, videoItag: 160 },
+        { atMs: 22_000, videoItag: 133 },
+    ];
+    const report = await play("sabrOrigin2", "single", { videoItag: 160, switchAt });
+    assert.deepEqual(report.errors, []);
+    // Each segment time is played from exactly one representation, the one in force then.
+    const expected = [160, 134, 160, 133];
+    const bounds = [0, 8_000, 16_000, 22_000, Number.POSITIVE_INFINITY];
+    const video = media(report, "video");
+    for (const r of video) {
+        const k = bounds.findIndex((b, i) => r.timeMs! >= b && r.timeMs! < bounds[i + 1]!);
+        assert.equal(r.itag, expected[k], `segment at ${r.timeMs} ms from itag ${r.itag}`);
+    }
+    assert.deepEqual(
+        video.map((r) => r.segments[0]),
+        format("sabrOrigin2", 160).segments.map((sg) => sg.sequence),
+    );
+    // Init and index once per representation, before its first media request.
+    for (const itag of [160, 134, 133]) {
+        const kinds = report.requests.filter((r) => r.itag === itag).map((r) => r.kind);
+        assert.deepEqual(kinds.slice(0, 2), ["init", "index"], String(itag));
+        assert.equal(kinds.filter((k) => k !== "media").length, 2, String(itag));
+        const v = report.verify(itag, source("sabrOrigin2", itag));
+        ok(v.ok, v.message);
+    }
+    await assert.rejects(
+        play("sabrOrigin2", "single", { videoItag: 160, switchAt: [{ atMs: 1_000, videoItag: 999 }] }),
+        /no video itag 999/,
+    );
+});
+
 test("detects a corrupted byte exactly (media and init), in every range style", async () => {
     const f = format("sabrOrigin2", 133);
     const src = source("sabrOrigin2", 133);

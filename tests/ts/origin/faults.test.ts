@@ -52,7 +52,7 @@ function assertion(e: LogEntry, name: string): boolean | null | undefined {
 
 test("every VOD fault of docs/sabr-protocol.md §9.3 has a documented profile", () => {
     const names = Object.keys(FAULTS);
-    for (let i = 1; i <= 27; i++) if (i !== 25) ok(names.includes(`F${i}`), `F${i}`);
+    for (let i = 1; i <= 28; i++) if (i !== 25) ok(names.includes(`F${i}`), `F${i}`);
     for (const f of Object.values(FAULTS)) {
         ok(f.injection.length > 20);
         ok(f.expect.length > 10);

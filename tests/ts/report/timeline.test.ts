@@ -167,6 +167,7 @@ describe("the playback recorder", () => {
             state: {} as PlayerResult["state"],
             playedSeconds: 6,
             seeks: [],
+            switches: [],
             responses: [],
             startupMs: 900,
             firstMediaMs: 700,
