@@ -23,7 +23,7 @@ sub benchIndexLoad(plan as object, summary as object)
     port = CreateObject("roMessagePort")
     m.top.observeField("inbox", port)
     m.responses = []
-    if not waitFor(port, 60000)
+    if not waitFor(port, 900000)
         summary.steps.Push("writer never became ready")
         return
     end if
