@@ -1,6 +1,8 @@
 // Runs the real sabrCacheWriterTask in the simulator (no bridge): a driver task sends it bursts of
 // messages the way the server will, and prints one JSON summary the tests below check against a
-// model of the cache's rules (LRU order, pinned entries, maintenance every N stores).
+// model of the cache's rules (LRU order, pinned entries, maintenance every N stores). Then the
+// next launch: the writer is stopped and a new instance started over the same cachefs: folder
+// (within one run: the simulator does not keep cachefs: between runs), and asked for its entries.
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -8,7 +10,7 @@ import { buildTestChannel } from "../support/test-channels.ts";
 import { Simulator } from "../../../tools/sim/simulator.ts";
 
 const WRITER = {
-    cacheDir: "tmp:/cw/cache",
+    cacheDir: "cachefs:/cw/cache",
     spoolDir: "tmp:/cw/spool",
     snapshotPath: "tmp:/cw/state/session.json",
     budgetBytes: 3600,
@@ -29,6 +31,7 @@ const STORES = 40;
 const SNAPSHOTS = 10;
 const PINNED_REQUEST = 2;
 const KEY_PREFIX = "160:aB:root:";
+const SEGMENT_PATH = /^cachefs:\/cw\/cache\/seg-\d+-\d+\.bin$/;
 
 interface StoreOutcome {
     requestId: number;
@@ -39,6 +42,26 @@ interface StoreOutcome {
     removed: number;
     remainingBytes: number;
     error: string;
+}
+
+interface CachedEntry {
+    cacheKey: string;
+    path: string;
+    bytes: number;
+    meta: Record<string, unknown>;
+}
+
+interface Relaunch {
+    steps: string[];
+    vanishedKey: string;
+    batches: Array<{ requestId: number; entries: number; done: boolean; error: string }>;
+    entries: CachedEntry[];
+    bytesMatch: boolean;
+    stats: {
+        entries: number;
+        entriesDropped: number;
+        indexLoad: { adopted: number; dropped: number; deleted: number; rebuilt: boolean; slices: number } | null;
+    } | null;
 }
 
 interface Summary {
@@ -56,6 +79,7 @@ interface Summary {
         storesFailed: number;
         maintenanceRuns: number;
         snapshotWrites: number;
+        indexWrites: number;
         entries: number;
         totalBytes: number;
         budgetBytes: number;
@@ -64,9 +88,11 @@ interface Summary {
     survivors: string[];
     cacheFiles: number;
     cacheBytes: number;
+    cacheNames: string[];
     snapshotDirFiles: string[];
     snapshot: Record<string, unknown> | null;
     spoolKept: boolean;
+    relaunch: Relaunch;
 }
 
 /** What the cache rules predict for the plan: per store, and after the touch and FLUSH. */
@@ -166,7 +192,7 @@ before(async () => {
 });
 
 describe("sabrCacheWriterTask in the simulator", () => {
-    it("starts after sweeping orphans, and the driver saw no timeouts", () => {
+    it("sweeps orphans while loading its (empty) index, and the driver saw no timeouts", () => {
         assert.deepEqual(summary.steps, [], consoleLines.slice(-30).join("\n"));
         assert.equal(summary.orphanSwept, true);
     });
@@ -200,7 +226,7 @@ describe("sabrCacheWriterTask in the simulator", () => {
         for (const result of stored) {
             assert.equal(result.error, "", `store ${result.requestId}`);
             assert.equal(result.cacheBytesWritten, SEGMENT_BYTES);
-            assert.match(result.storedPath, /^tmp:\/cw\/cache\/seg-\d+\.bin$/);
+            assert.match(result.storedPath, SEGMENT_PATH);
         }
         assert.equal(summary.bytesMatch, true, "a cache file differs from its chunks");
         assert.equal(summary.stats!.storesFailed, 1);
@@ -253,5 +279,46 @@ describe("sabrCacheWriterTask in the simulator", () => {
         assert.equal(summary.messageErrors[1]!.receivedType, "FILE_RELEASE");
         assert.match(summary.messageErrors[1]!.error, /not inside tmp:\/cw\/spool/);
         assert.equal(summary.spoolKept, true);
+    });
+
+    it("keeps its index in cacheDir, next to the segments, written on FLUSH", () => {
+        assert.ok(summary.cacheNames.includes("index.txt"), summary.cacheNames.join(","));
+        assert.ok(summary.stats!.indexWrites >= 1);
+        assert.ok(!summary.cacheNames.some((name) => name.endsWith(".partial")), summary.cacheNames.join(","));
+    });
+});
+
+describe("sabrCacheWriterTask, next launch over the same cachefs: folder", () => {
+    it("starts a new instance that answers CACHE_QUERY in one done batch, and none for another title", () => {
+        const relaunch = summary.relaunch;
+        assert.deepEqual(relaunch.steps, [], consoleLines.slice(-30).join("\n"));
+        const kept = summary.survivors.length - 1;
+        assert.deepEqual(relaunch.batches, [
+            { requestId: 2000, entries: kept, done: true, error: "" },
+            { requestId: 2001, entries: 0, done: true, error: "" },
+        ]);
+    });
+
+    it("lists every kept entry with its meta, and not the file that vanished", () => {
+        const relaunch = summary.relaunch;
+        const expected = summary.survivors.filter((cacheKey) => cacheKey !== relaunch.vanishedKey).sort();
+        assert.deepEqual(relaunch.entries.map((entry) => entry.cacheKey).sort(), expected);
+        assert.ok(!relaunch.entries.some((entry) => entry.cacheKey === relaunch.vanishedKey));
+        for (const entry of relaunch.entries) {
+            const requestId = Number(entry.cacheKey.slice(KEY_PREFIX.length));
+            assert.match(entry.path, SEGMENT_PATH);
+            assert.equal(entry.bytes, SEGMENT_BYTES);
+            assert.deepEqual(entry.meta, { sequence: requestId, isInit: requestId === PINNED_REQUEST, label: entry.cacheKey });
+        }
+        assert.equal(relaunch.bytesMatch, true, "a kept file differs from its chunks");
+    });
+
+    it("read the index back: the vanished entry dropped, the rest adopted, nothing rebuilt", () => {
+        const stats = summary.relaunch.stats;
+        assert.ok(stats?.indexLoad, "no indexLoad figures");
+        assert.equal(stats.indexLoad.adopted, summary.survivors.length - 1);
+        assert.equal(stats.indexLoad.dropped, 1);
+        assert.equal(stats.indexLoad.rebuilt, false);
+        assert.equal(stats.entries, summary.survivors.length - 1);
     });
 });
