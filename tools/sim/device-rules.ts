@@ -64,6 +64,12 @@ export const DEVICE_RULES = {
         device: "cachefs: keeps the files of the previous launch (until a reboot, or until the system deletes some for another channel); tmp: starts empty at every launch",
         doc: "https://developer.roku.com/docs/developer-program/getting-started/architecture/file-system.md",
     },
+    registryKeptAcrossLaunches: {
+        on: true,
+        known: true,
+        device: "the registry (roRegistry, roRegistrySection) keeps what earlier launches flushed, across reboots too, until the channel is uninstalled; every launch starts from it",
+        doc: `${REF}/components/roregistry.md`,
+    },
     memoryMonitorFromRules: {
         on: true,
         known: true,

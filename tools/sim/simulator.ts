@@ -1,6 +1,7 @@
 // Runs channel packages in brs-engine + brs-scenegraph inside headless Chromium.
 // One browser per Simulator (start-up paid once); each run gets a fresh page and engine; cachefs:
-// is carried from one run's page to the next (docs/simulator.md, "cachefs: across launches").
+// and the registry are carried from one run's page to the next (docs/simulator.md, "cachefs: across
+// launches" and "The registry across launches").
 import { chromium, type Browser, type Page } from "playwright-core";
 import { startStaticServer, type StaticServer } from "./static-server.ts";
 import { dirname, join } from "node:path";
@@ -88,6 +89,9 @@ export interface CachefsControl {
      */
     removeRandom(options: { count: number; seed: number; under?: string }): Promise<string[]>;
 }
+
+/** The registry as sections of keys and values: `{ ytsabr: { recentVideos: "[...]" } }`. */
+export type RegistryContents = Record<string, Record<string, string>>;
 
 /** The remote control of a running channel. */
 export interface Remote {
@@ -180,6 +184,11 @@ export class Simulator {
     /** What cachefs: held when the last run ended (its leading bytes; the rest are zeros). */
     private cachefsImage: Buffer | undefined;
     private readonly cachefsRoute = `/sim-cachefs-${Math.random().toString(36).slice(2)}`;
+    /**
+     * What the registry held when the last run ended, as brs-engine keeps it in the page's
+     * localStorage: ["<developerId>.<section>.<key>", value], sorted by key.
+     */
+    private registryEntries: [string, string][] = [];
 
     private constructor(
         /** The Chromium the channel runs in (other pages, e.g. a player, can share it). */
@@ -213,9 +222,33 @@ export class Simulator {
         });
     }
 
-    /** Empties cachefs: (device rule cachefsKeptUntilReboot keeps it between runs until now). */
+    /**
+     * Empties cachefs: (device rule cachefsKeptUntilReboot keeps it between runs until now). The
+     * registry stays, as on a device (registryKeptAcrossLaunches): clearRegistry() empties it.
+     */
     reboot(): void {
         this.cachefsImage = undefined;
+    }
+
+    /** Empties the registry, as uninstalling the channel does (registryKeptAcrossLaunches keeps it until now). */
+    clearRegistry(): void {
+        this.registryEntries = [];
+    }
+
+    /**
+     * The registry the next run will start from, `{ [section]: { [key]: value } }`: what earlier
+     * runs flushed (empty when the rule registryKeptAcrossLaunches is off or after clearRegistry()).
+     */
+    registry(): RegistryContents {
+        const sections: RegistryContents = {};
+        if (!this.deviceRules.registryKeptAcrossLaunches) return sections;
+        for (const [name, value] of this.registryEntries) {
+            // brs-engine's key: the developer id, the section and the key, joined by dots.
+            const [, section, ...key] = name.split(".");
+            if (section === undefined || key.length === 0) continue;
+            (sections[section] ??= {})[key.join(".")] = value;
+        }
+        return sections;
     }
 
     /** The cachefs: files the next run will find (none when the rule is off or after reboot()). */
@@ -268,6 +301,12 @@ export class Simulator {
             if (this.deviceRules.cachefsKeptUntilReboot) {
                 await page.evaluate(`window.simSaveCachefs(${JSON.stringify(this.cachefsRoute)})`).catch(() => undefined);
             }
+            // The registry as the engine last flushed it, whatever the outcome; a page that is gone
+            // or never loaded the kept registry leaves the kept one as it was.
+            if (this.deviceRules.registryKeptAcrossLaunches) {
+                const entries = (await page.evaluate("window.simRegistry()").catch(() => null)) as [string, string][] | null;
+                if (entries) this.registryEntries = entries;
+            }
             this.server.routes.delete(zipRoute);
             await page.close().catch(() => undefined);
             this.bridge?.closeAll();
@@ -319,6 +358,7 @@ export class Simulator {
                 cacheFSVolSize: this.volumeBytes(),
                 ...(this.options.maxFps ? { maxFps: this.options.maxFps } : {}),
                 ...(this.deviceRules.cachefsKeptUntilReboot && this.cachefsImage?.length ? { cachefsImage: this.cachefsRoute } : {}),
+                ...(this.deviceRules.registryKeptAcrossLaunches && this.registryEntries.length ? { registry: this.registryEntries } : {}),
                 memory: { ...DEFAULT_MEMORY, ...this.options.memory, ...options.memory },
             },
         );

@@ -2,7 +2,7 @@
 // (the keyboard dialog, the recent list), a contentId deep link at launch and roInput deep links
 // while running. A stand-in companion records what the channel asks for and answers with the
 // local origin's manifest, so the channel's server really loads it.
-import { after, before, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -81,6 +81,10 @@ after(async () => {
 });
 
 describe("the channel with real video ids", () => {
+    // Each test expects the recent list its own runs made: the simulator keeps the registry
+    // across runs (device rule registryKeptAcrossLaunches), so each starts as a fresh install.
+    beforeEach(() => simulator.clearRegistry());
+
     it("types an id on the start screen, plays it, returns with Back and plays it again from the recent list", async () => {
         const channel = run();
         try {

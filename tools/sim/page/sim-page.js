@@ -60,6 +60,7 @@ const SYS = {
     dataBytes: 1024 * 1024,
 };
 let cacheFS;
+let registryLoaded = false;
 const system = new Int32Array(new SharedArrayBuffer(SYS.dataOffset + SYS.dataBytes));
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
@@ -83,6 +84,12 @@ window.simReady = (async () => {
     // The bytes the previous launch left (device rule cachefsKeptUntilReboot); the rest stays zero.
     if (config.cachefsImage) new Uint8Array(volume).set(new Uint8Array(await fetchBytes(config.cachefsImage)));
     cacheFS = volume; // only now: a page that failed to load the image must not save an empty one
+    // The registry earlier launches kept (device rule registryKeptAcrossLaunches). brs-engine keeps
+    // it in this page's localStorage ("<developerId>.<section>.<key>"), reads it once in
+    // brs.initialize and writes it back at every Flush(); each run's page has a browser context
+    // of its own, so its localStorage starts empty and the simulator fills it here.
+    for (const [key, value] of config.registry ?? []) localStorage.setItem(key, value);
+    registryLoaded = true; // only now: a page that failed before this must not save an empty registry
     Atomics.store(system, SYS.limitKiB, config.memory.limitKiB);
     Atomics.store(system, SYS.usedKiB, config.memory.usedKiB);
     Atomics.store(system, SYS.memoryGeneration, 1);
@@ -131,6 +138,22 @@ window.simSaveCachefs = async (url) => {
     const response = await fetch(url, { method: "POST", body: copy });
     if (!response.ok) throw new Error(`POST ${url} answered ${response.status}`);
     return end;
+};
+
+// The registry as brs-engine last wrote it to localStorage (what the channel flushed, and what
+// the engine flushed for it when Main or a Task's function returned), as [key, value] pairs, for
+// the simulator to give to the next launch; null when this page never loaded the kept registry.
+// A section named "Transient" is left out: brs-engine deletes it whenever it loads the registry.
+window.simRegistry = () => {
+    if (!registryLoaded) return null;
+    const entries = [];
+    for (let i = 0; i < localStorage.length; i++) {
+        const key = localStorage.key(i);
+        const parts = key?.split(".") ?? [];
+        if (parts.length < 3 || parts[1] === "Transient") continue;
+        entries.push([key, localStorage.getItem(key) ?? ""]);
+    }
+    return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 };
 
 // New memory figures; resolves once every memory monitor with a port has seen them
