@@ -292,11 +292,12 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         reason,
         state,
         playedSeconds: played,
-        seeks: seeks.map(({ to, landedAt, from, askedAtMs }) => ({
+        seeks: seeks.map(({ to, landedAt, from, askedAtMs }, index) => ({
             to,
             landedAt,
             askedAtMs,
-            frameAtMs: seekFrameAtMs(events.slice(from)),
+            // Only this seek's events: a later seek's frames are not this one's.
+            frameAtMs: seekFrameAtMs(events.slice(from, seeks[index + 1]?.from)),
         })),
         switches,
         responses,
