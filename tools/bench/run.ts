@@ -1,6 +1,6 @@
 // npm run bench [-- <name-filter>] [--report <dir>]: runs every tests/bench/*.bench.ts in turn; each
 // prints JSON lines. --report <dir> asks the benchmarks that play a title to write the playback
-// page of each run there (tools/report; today tests/bench/video.bench.ts), through BENCH_REPORT_DIR.
+// page of each run there (tools/report; today tests/bench/video.bench.ts and readahead.bench.ts), through BENCH_REPORT_DIR.
 import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";

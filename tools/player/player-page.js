@@ -91,11 +91,31 @@
         return events.slice(since ?? 0);
     };
     // Returns the index of the next event, so the caller can find this seek's 'seeked'.
+    let seekGeneration = 0;
     window.playerSeek = function (seconds) {
         const next = events.length;
+        seekGeneration += 1;
         video.currentTime = seconds;
+        watchSeekFrames(seekGeneration);
         return next;
     };
+    // Records "seekframe" (detail: the frame's media time) once frames advance at the new position:
+    // the second frame presented after the seek finished, so a still picture does not count. Needs
+    // requestVideoFrameCallback; without it run-player.ts falls back to 'seeked'/'playing'.
+    function watchSeekFrames(generation) {
+        if (typeof video.requestVideoFrameCallback !== "function") return;
+        let firstMediaTime = null;
+        const onFrame = (_now, frame) => {
+            if (generation !== seekGeneration) return; // a later seek watches for itself
+            if (!video.seeking && firstMediaTime !== null && frame.mediaTime > firstMediaTime) {
+                record("seekframe", String(frame.mediaTime));
+                return;
+            }
+            if (!video.seeking && firstMediaTime === null) firstMediaTime = frame.mediaTime;
+            video.requestVideoFrameCallback(onFrame);
+        };
+        video.requestVideoFrameCallback(onFrame);
+    }
 
     async function start() {
         const manifest = new URLSearchParams(location.search).get("manifest");

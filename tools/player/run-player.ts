@@ -73,8 +73,12 @@ export interface PlayerResult {
     state: PlayerState;
     /** Seconds of media played, seek jumps excluded. */
     playedSeconds: number;
-    /** Each seek of the script: where it was asked to go and where it landed (currentTime at 'seeked'). */
-    seeks: Array<{ to: number; landedAt: number | null }>;
+    /**
+     * Each seek of the script: where it was asked to go, where it landed (currentTime at 'seeked'),
+     * when it was asked (ms since the page started) and when frames advanced again at the new
+     * position (`seekFrameAtMs`; null if they never did within the run).
+     */
+    seeks: Array<{ to: number; landedAt: number | null; askedAtMs?: number; frameAtMs?: number | null }>;
     /** Each forced quality switch (`switchEverySeconds`): media seconds played then, and the representation id chosen. */
     switches: Array<{ afterSeconds: number; to: string }>;
     /** Bodies of the ranged media responses, when asked for (`captureBodies`). */
@@ -227,7 +231,7 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
     let played = 0;
     let last = state.currentTime;
     const script = [...(options.seeks ?? [])];
-    const seeks: Array<{ to: number; landedAt: number | null; from: number }> = [];
+    const seeks: Array<{ to: number; landedAt: number | null; from: number; askedAtMs: number }> = [];
     // "asked": waiting for the last seek's 'seeked' (from event index seekFrom on).
     let seek: "idle" | "asked" = "idle";
     let seekFrom = 0;
@@ -256,8 +260,9 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         options.onSample?.(state, played);
         if (seek === "idle" && script.length > 0 && played >= script[0]!.afterSeconds) {
             const next = script.shift()!;
+            const askedAtMs = Date.now() - started;
             seekFrom = await page.evaluate((to) => (window as unknown as PageApi).playerSeek(to), next.to);
-            seeks.push({ to: next.to, landedAt: null, from: seekFrom });
+            seeks.push({ to: next.to, landedAt: null, from: seekFrom, askedAtMs });
             seek = "asked";
         }
         if (seek === "asked" && (await hasSeeked(page, seekFrom))) seek = "idle";
@@ -287,7 +292,13 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         reason,
         state,
         playedSeconds: played,
-        seeks: seeks.map(({ to, landedAt }) => ({ to, landedAt })),
+        seeks: seeks.map(({ to, landedAt, from, askedAtMs }, index) => ({
+            to,
+            landedAt,
+            askedAtMs,
+            // Only this seek's events: a later seek's frames are not this one's.
+            frameAtMs: seekFrameAtMs(events.slice(from, seeks[index + 1]?.from)),
+        })),
         switches,
         responses,
         startupMs: events.find((e) => e.type === "playing")?.atMs ?? null,
@@ -299,6 +310,22 @@ async function runInPage(page: Page, server: StaticServer, options: PlayOptions)
         console: consoleLines,
         screenshotPath,
     };
+}
+
+/**
+ * When frames advanced again after a seek, from the page's events since the seek was asked (atMs
+ * as given): the page's "seekframe" (requestVideoFrameCallback saw frames advance at the new
+ * position); without one, the 'seeked' event, or the 'playing' after it when the seek had to wait
+ * for data (a 'waiting' before 'seeked'). Null when the seek never finished.
+ */
+export function seekFrameAtMs(events: Array<Pick<TimelineEntry, "atMs" | "type">>): number | null {
+    const frame = events.find((e) => e.type === "seekframe");
+    if (frame) return frame.atMs;
+    const seeked = events.findIndex((e) => e.type === "seeked");
+    if (seeked < 0) return null;
+    const waited = events.slice(0, seeked).some((e) => e.type === "waiting");
+    if (!waited) return events[seeked]!.atMs;
+    return events.slice(seeked).find((e) => e.type === "playing")?.atMs ?? null;
 }
 
 /** The functions player-page.js puts on window. */
