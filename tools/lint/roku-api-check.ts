@@ -352,7 +352,16 @@ function notDocumented(c: Checker, file: string, node: Located, name: string): v
 }
 
 /** `within`: the call the use belongs to, when `node` is one of its tokens (tokens have no parent). */
-function use(c: Checker, file: string, node: Located, name: string, entry: string, minimumOs: string | null, url: string, within?: AstNode): void {
+function use(
+    c: Checker,
+    file: string,
+    node: Located,
+    name: string,
+    entry: string,
+    minimumOs: string | null,
+    url: string,
+    within?: AstNode,
+): void {
     const owner = within ?? ("parent" in node ? (node as AstNode) : undefined);
     const guardedBy = owner ? guardOf(owner) : null;
     c.uses.push({ ...at(file, node), name, entry, minimumOs, url, guardedBy });
@@ -488,7 +497,15 @@ function effectiveMinimum(c: Checker, method: MethodEntry, component?: Component
     return maxVersion(method.minimumOs, iface?.minimumOs ?? null, component?.minimumOs ?? null);
 }
 
-function checkKnownReceiverCall(c: Checker, file: string, node: Located, componentName: string, method: string, spelled: string, call?: AstNode): boolean {
+function checkKnownReceiverCall(
+    c: Checker,
+    file: string,
+    node: Located,
+    componentName: string,
+    method: string,
+    spelled: string,
+    call?: AstNode,
+): boolean {
     const component = c.api.components.get(componentName);
     if (!component) return false; // CreateObject of an unknown class is reported on its own
     const entry = methodOfComponent(c, component, method);

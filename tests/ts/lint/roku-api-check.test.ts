@@ -148,7 +148,7 @@ end sub
         assert.equal(recent.required?.minimumOs, "12.5");
     });
 
-    it("accepts a newer call inside `if ...osAtLeast(\"X.Y\")` for X.Y at least its minimum, and nowhere else", () => {
+    it('accepts a newer call inside `if ...osAtLeast("X.Y")` for X.Y at least its minimum, and nowhere else', () => {
         const source = `sub Main()
     monitor = invalid
     if Device.osAtLeast("13.0")
