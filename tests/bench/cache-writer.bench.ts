@@ -2,7 +2,7 @@
 // its bench mode): the scene leaves 1,000 one-byte segment files and their index in cachefs:, the
 // writer reads them back a slice at a time (sliceMs 20) while its loop keeps answering, and a
 // CACHE_QUERY sent at once (for another title) is answered once the load is done.
-// cacheWriter.indexLoad1000: loadMs from the writer's start to the end of the load, workMs the
+// cache.secondLaunch.indexLoad: loadMs from the writer's start to the end of the load, workMs the
 // slices' own time, longestSliceMs the longest one (what a message may wait for). Simulator
 // figures, not device figures.
 import { buildTestChannel } from "../ts/support/test-channels.ts";
@@ -40,7 +40,7 @@ try {
     }
     console.log(
         JSON.stringify({
-            bench: "cacheWriter.indexLoad1000",
+            bench: "cache.secondLaunch.indexLoad",
             unit: "ms",
             loadMs: load.elapsedMs,
             workMs: load.workMs,

@@ -66,3 +66,34 @@ failingWorker("a fetch worker that rejects a FETCH_REQUEST", { rejectFetches: 1 
     assert.equal(counters.fallbacks, 0, "not through the deadline");
     assert.equal(workers.fetchWorker, "ready", "a rejection is not a dead worker");
 });
+
+// The cache writer's thread ends after its third store request: the server stops sending it work,
+// keeps serving the segments from their spools and deletes released spools itself.
+describe("a cache writer whose thread ends mid-play", { timeout: 600_000 }, () => {
+    let pipeline: PipelineUnderTest;
+    before(async () => {
+        pipeline = await startPipeline({
+            outDir: "out/pipeline-test/failover-cacheWriter",
+            server: NO_DEADLINE,
+            cacheWriter: { exitAfterStores: 3 },
+        });
+    });
+    after(async () => pipeline?.close());
+    it("plays on byte-identical, and /metrics says what happened", async () => {
+        const report = await pipeline.client().play({ videoItag: 160 });
+        await assertDelivered(pipeline, report, 160, true);
+        const metrics = (await pipeline.channel.metrics()) as {
+            workers: WorkerFigures & { storesDropped: number };
+            pipeline: Record<string, number>;
+        };
+        assert.equal(metrics.workers.cacheWriter, "stopped");
+        assert.equal(metrics.workers.fetchWorker, "ready");
+        assert.equal(metrics.workers.failovers, 1);
+        // The writer ended after the request set holding its third store (a set may hold several).
+        const stored = metrics.pipeline.stores ?? 0;
+        assert.ok(
+            stored >= 3 && stored < (metrics.pipeline.segmentsReady ?? 0),
+            `stored ${stored} of ${metrics.pipeline.segmentsReady} segments`,
+        );
+    });
+});
