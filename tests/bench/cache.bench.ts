@@ -3,7 +3,8 @@
 // flushes its index), then launched again in the same simulator, whose cachefs: outlives the run
 // as a device's does until reboot. Each round starts from a reboot (empty cachefs:).
 // - cache.secondLaunch.round: per launch, launch → serving, player start → first frame, and the
-//   SABR POSTs the origin saw while the player played PLAY_SECONDS of media
+//   SABR POSTs the origin saw while the player played PLAY_SECONDS of media, the segments the
+//   server adopted from the cache and its loop's longest busy stretch
 // - cache.secondLaunch: medians over ROUNDS (3), with second/first ratios
 import { startOrigin } from "../../tools/origin/server.ts";
 import { buildChannel, launchChannel, type ChannelOptions } from "../../tools/channel/launch.ts";
@@ -18,6 +19,8 @@ interface Launch {
     firstFrameMs: number;
     posts: number;
     adopted: number;
+    /** The server loop's longest busy stretch (adopting the kept segments happens on it). */
+    loopMaxBusyMs: number;
 }
 
 function median(values: number[]): number {
@@ -55,12 +58,13 @@ async function launchAndPlay(): Promise<Launch> {
             timeoutMs: 180_000,
         });
         if (played.startupMs === null) throw new Error(`no frame: ${played.reason}`);
-        const metrics = (await channel.metrics()) as { keptCache?: { adopted?: number } };
+        const metrics = (await channel.metrics()) as { keptCache?: { adopted?: number }; loopMaxBusyMs?: number };
         return {
             launchToServingMs: serving - launched,
             firstFrameMs: played.startupMs,
             posts: postsSince(fromId),
             adopted: metrics.keptCache?.adopted ?? 0,
+            loopMaxBusyMs: metrics.loopMaxBusyMs ?? -1,
         };
     } finally {
         const exit = await channel.exit();
@@ -82,6 +86,7 @@ const summary = (launch: "first" | "second"): Launch => ({
     firstFrameMs: median(runs[launch].map((r) => r.firstFrameMs)),
     posts: median(runs[launch].map((r) => r.posts)),
     adopted: median(runs[launch].map((r) => r.adopted)),
+    loopMaxBusyMs: median(runs[launch].map((r) => r.loopMaxBusyMs)),
 });
 const first = summary("first");
 const second = summary("second");
