@@ -156,18 +156,22 @@ function checkContexts(check: Check, s: Session, d: DecodedRequest): void {
     check("contextsEchoed", s.activeCtx.size || s.mustNotSend.size ? problems.length === 0 : null, problems.join("; ") || undefined);
 }
 
-/** f2 only lists formats whose init segment was delivered; f3 only claims delivered segments. */
+/**
+ * f2 only lists formats whose init segment was delivered; f3 only claims delivered segments. An
+ * earlier session of the same video counts: a client's cache outlives its session.
+ */
 function checkClaims(check: Check, s: Session, d: DecodedRequest, claims: Claims): void {
     const r = d.raw;
+    const wasDelivered = (key: string): boolean => s.delivered.has(key) || s.deliveredEver.has(key);
     const early = r.selectedFormatIds
-        .filter((id) => !claims.discarded.has(id.itag ?? 0) && !s.delivered.has(`${id.itag}:0`))
+        .filter((id) => !claims.discarded.has(id.itag ?? 0) && !wasDelivered(`${id.itag}:0`))
         .map((id) => String(id.itag));
     check(
         "selectedAfterInit",
         r.selectedFormatIds.length ? early.length === 0 : null,
         early.length ? `itags ${early.join(",")} listed before their init segment was delivered` : undefined,
     );
-    const undelivered = claims.claimed.filter((k) => !s.delivered.has(k));
+    const undelivered = claims.claimed.filter((k) => !wasDelivered(k));
     check(
         "bufferedRangesHonest",
         r.bufferedRanges.length ? undelivered.length === 0 : null,

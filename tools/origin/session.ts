@@ -30,6 +30,11 @@ export interface Session {
     lastRetryAfter?: { at: number; seconds: number };
     /** "itag:seq" of segments whose MEDIA_END was written; seq 0 = init segment. */
     delivered: Set<string>;
+    /**
+     * The same for every session of this video so far (shared by them): a client's cache outlives
+     * its session, so a new session may be told of segments an earlier one delivered.
+     */
+    deliveredEver: Set<string>;
     /** Contexts the client should hold and send (type -> value), per the updates sent. */
     storedCtx: Map<number, Uint8Array>;
     activeCtx: Set<number>;
@@ -61,6 +66,8 @@ export interface Session {
 export class SessionStore {
     private readonly byEi = new Map<string, Session>();
     private readonly byReloadToken = new Map<string, Session>();
+    /** videoId -> "itag:seq" of every segment delivered for it (Session.deliveredEver). */
+    private readonly deliveredByVideo = new Map<string, Set<string>>();
     /** Set once the server listens: streaming URLs name the address clients reach it at. */
     baseUrl = "";
 
@@ -78,6 +85,7 @@ export class SessionStore {
             requests: 0,
             lastBackoffMs: 0,
             delivered: new Set(inherit?.delivered ?? []),
+            deliveredEver: this.deliveredOf(videoId),
             storedCtx: new Map(),
             activeCtx: new Set(),
             mustNotSend: new Set(),
@@ -90,6 +98,15 @@ export class SessionStore {
         };
         this.byEi.set(s.ei, s);
         return s;
+    }
+
+    private deliveredOf(videoId: string): Set<string> {
+        let delivered = this.deliveredByVideo.get(videoId);
+        if (!delivered) {
+            delivered = new Set();
+            this.deliveredByVideo.set(videoId, delivered);
+        }
+        return delivered;
     }
 
     get(ei: string): Session | undefined {
@@ -145,7 +162,10 @@ export function recordDelivery(s: Session, parts: WirePart[], partEnds: number[]
         const m = /^end:(\d+):(\d+):id=(\d+)$/.exec(p.label);
         if (m) delivered.push(`${m[1]}:${m[2]}`);
     });
-    for (const d of delivered) s.delivered.add(d);
+    for (const d of delivered) {
+        s.delivered.add(d);
+        s.deliveredEver.add(d);
+    }
     return delivered;
 }
 

@@ -1,7 +1,8 @@
 // Every fault profile of the local origin (docs/sabr-protocol.md §9.3) played through the
 // channel: the channel must end in the behaviour that page expects, and never serve a byte that
 // differs from the source. One package and one simulator serve every run; each run is a fresh
-// channel (and so a fresh SABR session) with the fault active from its first request.
+// channel (and so a fresh SABR session) with an empty cache (the simulator rebooted) and the fault
+// active from its first request.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startOrigin, type OriginHandle } from "../../../tools/origin/server.ts";
@@ -136,6 +137,8 @@ describe(`origin fault profiles (${workers ? "fetch worker + cache writer" : "in
         it(`${faultCase.faults}: ${faultCase.outcome === "plays" ? "plays byte-identical" : "fails cleanly, nothing wrong served"}`, async () => {
             origin.setFaults(faultCase.faults, 7);
             const firstLogId = (origin.log().at(-1)?.id ?? 0) + 1;
+            // An empty segment cache: every profile meets its fault from the first segment on.
+            simulator.reboot();
             const channel = await launchChannel(options, { zip, simulator });
             const client = new DashClient({
                 manifestUrl: channel.localManifestUrl,

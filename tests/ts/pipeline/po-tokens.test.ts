@@ -100,6 +100,7 @@ describe("PO tokens from the companion", { timeout: 900_000 }, () => {
         const zip = await buildChannel(opts);
         origin.setFaults("F17:script=potoken:graceMs=0");
         const firstLogId = (origin.log().at(-1)?.id ?? 0) + 1;
+        simulator.reboot(); // an empty segment cache: the title is fetched through the scenario
         const channel = await launchChannel(opts, { zip, simulator });
         try {
             const report = await play(channel);
@@ -127,6 +128,7 @@ describe("PO tokens from the companion", { timeout: 900_000 }, () => {
         // request is sure to go out after it.
         origin.setFaults("F17:script=potoken,F16:mode=hold@nth=2");
         const firstLogId = (origin.log().at(-1)?.id ?? 0) + 1;
+        simulator.reboot(); // an empty segment cache: the title is fetched through the scenario
         const channel = await launchChannel(opts, { zip, simulator });
         try {
             const playing = play(channel);
@@ -153,6 +155,7 @@ describe("PO tokens from the companion", { timeout: 900_000 }, () => {
         const opts = options("http://127.0.0.1:9", "out/pipeline-test/po-tokens-nocompanion");
         const zip = await buildChannel(opts);
         origin.setFaults("F17:script=potoken:graceMs=0");
+        simulator.reboot(); // an empty segment cache: the title is fetched through the scenario
         const channel = await launchChannel(opts, { zip, simulator });
         try {
             const report = await play(channel);
