@@ -130,27 +130,51 @@ test("F3 unknown parts, zero-length parts, 5-byte size varints", async () => {
 });
 
 test("F4 connection reset mid-MEDIA: client sees a transport error; ledger excludes the cut segment", async () => {
-    const c = await fresh("F4");
-    await assert.rejects(async () => {
-        await c.post(c.body());
-    });
-    const e = lastEntry(c);
-    assert.match(e.outcome, /reset-mid-media/);
-    ok(e.bytesWritten! < e.bytesPlanned!);
-    const planned = (e.parts ?? []).filter((p) => p.type === UMPPartId.MEDIA_END).length;
-    ok(e.delivered!.length < planned);
-    // A retry claiming an undelivered segment is flagged.
-    const notDelivered = (e.parts ?? [])
-        .filter((p) => p.type === UMPPartId.MEDIA_END)
-        .map((p) => /end:(\d+):(\d+)/.exec(p.label!)!)
-        .find((m) => !e.delivered!.includes(`${m[1]}:${m[2]}`))!;
-    origin.setFaults("");
-    const itag = Number(notDelivered[1]);
-    const seq = Number(notDelivered[2]);
-    await c.post(
-        c.body({ selected: [c.video, c.audio], ranges: [{ format: itag === c.video.itag ? c.video : c.audio, start: seq, end: seq }] }),
-    );
-    assert.equal(assertion(lastEntry(c), "bufferedRangesHonest"), false);
+    // An origin of its own: the claim below must be judged against this session's deliveries
+    // alone, and the shared origin has delivered these segments to earlier tests' sessions (the
+    // claim checks accept those: a client's cache outlives its session).
+    const shared = origin;
+    origin = await startOrigin({ port: 0 });
+    try {
+        const c = await fresh("F4");
+        await assert.rejects(async () => {
+            await c.post(c.body());
+        });
+        const e = lastEntry(c);
+        assert.match(e.outcome, /reset-mid-media/);
+        ok(e.bytesWritten! < e.bytesPlanned!);
+        const planned = (e.parts ?? []).filter((p) => p.type === UMPPartId.MEDIA_END).length;
+        ok(e.delivered!.length < planned);
+        // A retry claiming an undelivered segment is flagged.
+        const notDelivered = (e.parts ?? [])
+            .filter((p) => p.type === UMPPartId.MEDIA_END)
+            .map((p) => /end:(\d+):(\d+)/.exec(p.label!)!)
+            .find((m) => !e.delivered!.includes(`${m[1]}:${m[2]}`))!;
+        origin.setFaults("");
+        const itag = Number(notDelivered[1]);
+        const seq = Number(notDelivered[2]);
+        await c.post(
+            c.body({ selected: [c.video, c.audio], ranges: [{ format: itag === c.video.itag ? c.video : c.audio, start: seq, end: seq }] }),
+        );
+        assert.equal(assertion(lastEntry(c), "bufferedRangesHonest"), false);
+    } finally {
+        await origin.close();
+        origin = shared;
+    }
+});
+
+test("a new session may claim what an earlier session of the same video received (a cache outlives its session)", async () => {
+    const first = await fresh("");
+    await first.post(first.body());
+    const received = lastEntry(first).delivered!.map((k) => k.split(":").map(Number) as [number, number]);
+    const [itag, seq] = received.find(([, sequence]) => sequence > 0)!;
+    const second = await fresh("");
+    const format = itag === second.video.itag ? second.video : second.audio;
+    await second.post(second.body({ selected: [second.video, second.audio], ranges: [{ format, start: seq, end: seq }] }));
+    const e = lastEntry(second);
+    assert.notEqual(e.session, lastEntry(first).session, "two sessions");
+    assert.equal(assertion(e, "bufferedRangesHonest"), true);
+    assert.equal(assertion(e, "selectedAfterInit"), true);
 });
 
 test("F5 response ends after MEDIA without MEDIA_END", async () => {
