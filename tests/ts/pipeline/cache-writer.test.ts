@@ -19,6 +19,8 @@ const WRITER = {
     maintenanceIntervalMs: 600_000,
     // Wide enough that the whole SNAPSHOT_REQUEST burst falls in one window.
     snapshotDebounceMs: 30_000,
+    // Likewise: the index is written at FLUSH only, never in the middle of the request burst.
+    indexDebounceMs: 30_000,
     failStores: 1,
 };
 const CHUNKS = [
